@@ -1,0 +1,2 @@
+// @meterkit/core: the runtime-neutral Meterkit client.
+export {}

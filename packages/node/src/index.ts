@@ -1,0 +1,2 @@
+// @meterkit/node: the Meterkit client for Node.js.
+export {}

@@ -1,0 +1,57 @@
+// The `POST /v1/events` request and response (CONTRACT §4).
+import { z } from 'zod'
+import type { EventErrorCode } from './errors.js'
+import { MAX_BATCH_EVENTS } from './limits.js'
+
+/** The envelope only: each event is validated on its own so that one bad event never sinks its batch. */
+export const batchRequestSchema = z.object({
+  events: z
+    .array(z.unknown(), { error: 'events: must be an array of events' })
+    .min(1, 'events: must hold at least 1 event')
+    .max(MAX_BATCH_EVENTS, `events: must hold at most ${MAX_BATCH_EVENTS} events`),
+})
+
+export type EventStatus = 'accepted' | 'duplicate' | 'conflict' | 'rejected'
+
+export type EventResult =
+  | { id: string; status: 'accepted' | 'duplicate' }
+  | { id: string; status: 'conflict'; code: 'conflict'; message: string }
+  | { id: string | null; status: 'rejected'; code: EventErrorCode; message: string }
+
+export interface BatchResponse {
+  accepted: number
+  duplicates: number
+  conflicts: number
+  rejected: number
+  results: EventResult[]
+}
+
+export const eventResultSchema = z.object({
+  id: z.string().nullable(),
+  status: z.enum(['accepted', 'duplicate', 'conflict', 'rejected']),
+  code: z.string().optional(),
+  message: z.string().optional(),
+})
+
+export const batchResponseSchema = z.object({
+  accepted: z.number().int().nonnegative(),
+  duplicates: z.number().int().nonnegative(),
+  conflicts: z.number().int().nonnegative(),
+  rejected: z.number().int().nonnegative(),
+  results: z.array(eventResultSchema),
+})
+
+/** Counts the results into a response body. */
+export function summarize(results: EventResult[]): BatchResponse {
+  let accepted = 0
+  let duplicates = 0
+  let conflicts = 0
+  let rejected = 0
+  for (const r of results) {
+    if (r.status === 'accepted') accepted++
+    else if (r.status === 'duplicate') duplicates++
+    else if (r.status === 'conflict') conflicts++
+    else rejected++
+  }
+  return { accepted, duplicates, conflicts, rejected, results }
+}

@@ -1,0 +1,183 @@
+// The usage event on the wire (CONTRACT §3) and its validation, shared by the SDKs and the collector.
+import { z } from 'zod'
+import type { EventErrorCode } from './errors.js'
+import {
+  CONTROL_CHARACTERS,
+  ID_PATTERN,
+  MAX_CUSTOMER_ID_LENGTH,
+  MAX_EVENT_BYTES,
+  MAX_EVENT_NAME_LENGTH,
+  MAX_ID_LENGTH,
+  MAX_PROPERTY_DEPTH,
+  MAX_PROPERTY_KEYS,
+  MAX_PROPERTY_STRING_LENGTH,
+} from './limits.js'
+import { parseRfc3339 } from './timestamp.js'
+import { utf8ByteLength } from './utf8.js'
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
+export type Properties = { [key: string]: JsonValue }
+
+/**
+ * Checks `properties` against the limits of CONTRACT §3 and answers the first problem found as
+ * `path: rule`, or `undefined` when the value is valid.
+ */
+export function checkProperties(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return 'properties: must be a JSON object'
+  }
+  if (Object.keys(value).length > MAX_PROPERTY_KEYS) {
+    return `properties: at most ${MAX_PROPERTY_KEYS} keys at the top level`
+  }
+  return checkValue(value, 'properties', 1)
+}
+
+function checkValue(value: unknown, path: string, depth: number): string | undefined {
+  switch (typeof value) {
+    case 'string':
+      return value.length > MAX_PROPERTY_STRING_LENGTH
+        ? `${path}: strings are at most ${MAX_PROPERTY_STRING_LENGTH} characters`
+        : undefined
+    case 'number':
+      return Number.isFinite(value) ? undefined : `${path}: numbers must be finite`
+    case 'boolean':
+      return undefined
+    case 'object': {
+      if (value === null) return undefined
+      if (depth > MAX_PROPERTY_DEPTH) return `${path}: nesting is at most ${MAX_PROPERTY_DEPTH} levels deep`
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          const problem = checkValue(value[i], `${path}[${i}]`, depth + 1)
+          if (problem !== undefined) return problem
+        }
+        return undefined
+      }
+      const proto = Object.getPrototypeOf(value)
+      if (proto !== Object.prototype && proto !== null) return `${path}: must be plain JSON`
+      for (const key in value) {
+        const problem = checkValue((value as Record<string, unknown>)[key], `${path}.${key}`, depth + 1)
+        if (problem !== undefined) return problem
+      }
+      return undefined
+    }
+    default:
+      return `${path}: must be JSON (got ${typeof value})`
+  }
+}
+
+const idRule = `1–${MAX_ID_LENGTH} characters of A-Za-z0-9._:-`
+
+export const eventIdSchema = z
+  .string({ error: `must be a string of ${idRule}` })
+  .min(1, `must be ${idRule}`)
+  .max(MAX_ID_LENGTH, `must be ${idRule}`)
+  .regex(ID_PATTERN, `must be ${idRule}`)
+
+export const eventNameSchema = z
+  .string({ error: 'must be a string' })
+  .min(1, `must be 1–${MAX_EVENT_NAME_LENGTH} characters of A-Za-z0-9._:-`)
+  .max(MAX_EVENT_NAME_LENGTH, `must be 1–${MAX_EVENT_NAME_LENGTH} characters of A-Za-z0-9._:-`)
+  .regex(ID_PATTERN, `must be 1–${MAX_EVENT_NAME_LENGTH} characters of A-Za-z0-9._:-`)
+
+export const customerIdSchema = z
+  .string({ error: 'must be a string' })
+  .min(1, `must be 1–${MAX_CUSTOMER_ID_LENGTH} characters`)
+  .max(MAX_CUSTOMER_ID_LENGTH, `must be 1–${MAX_CUSTOMER_ID_LENGTH} characters`)
+  .refine((s) => !CONTROL_CHARACTERS.test(s), 'must not contain control characters')
+
+export const timestampSchema = z
+  .string({ error: 'must be an RFC 3339 string' })
+  .refine((s) => parseRfc3339(s) !== undefined, 'must be an RFC 3339 date-time, e.g. 2026-11-25T10:00:00.000Z')
+
+export const propertiesSchema = z.unknown().superRefine((value, ctx) => {
+  const problem = checkProperties(value)
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem.slice(problem.indexOf(': ') + 2), path: [] })
+})
+
+/** One usage event as sent by a client. Unknown top-level keys are ignored. */
+export const wireEventSchema = z.object({
+  id: eventIdSchema,
+  event: eventNameSchema,
+  customerId: customerIdSchema,
+  timestamp: timestampSchema,
+  properties: propertiesSchema.optional(),
+  reservationId: eventIdSchema.optional(),
+})
+
+export interface WireEvent {
+  id: string
+  event: string
+  customerId: string
+  timestamp: string
+  properties?: Properties
+  reservationId?: string
+}
+
+/** An event that passed validation, with its timestamp parsed. */
+export interface ValidEvent {
+  id: string
+  event: string
+  customerId: string
+  timestampMs: number
+  properties: Properties
+  reservationId: string | undefined
+}
+
+export type EventCheck =
+  | { ok: true; event: ValidEvent }
+  | { ok: false; id: string | null; code: EventErrorCode; message: string }
+
+const FIELD_CODES: Record<string, EventErrorCode> = {
+  id: 'invalid_id',
+  event: 'invalid_event',
+  customerId: 'invalid_customer',
+  timestamp: 'invalid_timestamp',
+  properties: 'invalid_properties',
+  reservationId: 'invalid_reservation',
+}
+
+/**
+ * Validates one event of a batch: shape, field rules and serialized size. Time rules (future
+ * skew, lateness) depend on the receiver's clock and are checked by the receiver.
+ * `serializedBytes` may be passed when the caller already knows the size.
+ */
+export function validateEvent(raw: unknown, serializedBytes?: number): EventCheck {
+  const rawId = typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string'
+    ? (raw as { id: string }).id
+    : null
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { ok: false, id: rawId, code: 'invalid_event_object', message: 'event: must be a JSON object' }
+  }
+  const bytes = serializedBytes ?? utf8ByteLength(JSON.stringify(raw))
+  if (bytes > MAX_EVENT_BYTES) {
+    return {
+      ok: false,
+      id: rawId,
+      code: 'event_too_large',
+      message: `event: serialized size ${bytes} bytes is over the ${MAX_EVENT_BYTES}-byte limit`,
+    }
+  }
+  const parsed = wireEventSchema.safeParse(raw)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    const field = String(issue.path[0] ?? 'event')
+    const message = field === 'properties' && issue.code === 'custom'
+      ? (checkProperties((raw as { properties?: unknown }).properties) ?? `properties: ${issue.message}`)
+      : issue.code === 'invalid_type' && issue.input === undefined
+        ? `${field}: is required`
+        : `${field}: ${issue.message}`
+    return { ok: false, id: rawId, code: FIELD_CODES[field] ?? 'invalid_event_object', message }
+  }
+  const e = parsed.data
+  return {
+    ok: true,
+    event: {
+      id: e.id,
+      event: e.event,
+      customerId: e.customerId,
+      timestampMs: parseRfc3339(e.timestamp)!,
+      properties: (e.properties ?? {}) as Properties,
+      reservationId: e.reservationId,
+    },
+  }
+}
