@@ -1,2 +1,22 @@
-// @meterkit/core: the runtime-neutral Meterkit client.
-export {}
+// @meterkit/core: the runtime-neutral Meterkit client. Runtime packages (node, browser, edge)
+// subclass `Meterkit` and pass in their transport, buffer, clock and timers.
+export { Meterkit, DEFAULTS, type MeterkitCoreOptions } from './client.js'
+export type { TrackInput, SerializedEvent } from './event.js'
+export { serializeEvent, QueuedEvent } from './event.js'
+export type { MeterkitStats } from './stats.js'
+export type { Transport, TransportRequest, TransportResult } from './transport.js'
+export type { EventBuffer, BufferedEvent } from './buffer.js'
+export type { Clock, Timers } from './time.js'
+export { systemClock, systemTimers } from './time.js'
+export type { ErrorHandler, DropHandler } from './delivery.js'
+export {
+  MeterkitError,
+  MeterkitValidationError,
+  MeterkitEventError,
+  MeterkitDeliveryError,
+  MeterkitBufferError,
+  type DropReason,
+} from './errors.js'
+export { backoffMs, isRetryableStatus, parseRetryAfter, BACKOFF_BASE_MS, BACKOFF_CAP_MS } from './retry.js'
+export { batchLimits, takeBatch, encodeBatch, bodyBytes } from './batcher.js'
+export { newEventId } from './ids.js'

@@ -1,0 +1,7 @@
+// The few Web-standard globals core uses, declared here because core's tsconfig carries neither
+// DOM nor Node types (it must run unchanged in Node, browsers and edge runtimes).
+declare function setTimeout(handler: () => void, timeoutMs?: number): unknown
+declare function clearTimeout(handle: unknown): void
+declare function setInterval(handler: () => void, timeoutMs?: number): unknown
+declare function clearInterval(handle: unknown): void
+declare function queueMicrotask(callback: () => void): void
