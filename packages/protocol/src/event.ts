@@ -137,7 +137,7 @@ const FIELD_CODES: Record<string, EventErrorCode> = {
 }
 
 /**
- * Validates one event of a batch: shape, field rules and serialized size. Time rules (future
+ * Validates one event of a batch: shape, field rules, then serialized size. Time rules (future
  * skew, lateness) depend on the receiver's clock and are checked by the receiver.
  * `serializedBytes` may be passed when the caller already knows the size.
  */
@@ -147,15 +147,6 @@ export function validateEvent(raw: unknown, serializedBytes?: number): EventChec
     : null
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return { ok: false, id: rawId, code: 'invalid_event_object', message: 'event: must be a JSON object' }
-  }
-  const bytes = serializedBytes ?? utf8ByteLength(JSON.stringify(raw))
-  if (bytes > MAX_EVENT_BYTES) {
-    return {
-      ok: false,
-      id: rawId,
-      code: 'event_too_large',
-      message: `event: serialized size ${bytes} bytes is over the ${MAX_EVENT_BYTES}-byte limit`,
-    }
   }
   const parsed = wireEventSchema.safeParse(raw)
   if (!parsed.success) {
@@ -169,6 +160,16 @@ export function validateEvent(raw: unknown, serializedBytes?: number): EventChec
     return { ok: false, id: rawId, code: FIELD_CODES[field] ?? 'invalid_event_object', message }
   }
   const e = parsed.data
+  // Measured on the validated fields only: their depth is bounded, so stringify is safe.
+  const bytes = serializedBytes ?? utf8ByteLength(JSON.stringify(e))
+  if (bytes > MAX_EVENT_BYTES) {
+    return {
+      ok: false,
+      id: e.id,
+      code: 'event_too_large',
+      message: `event: serialized size ${bytes} bytes is over the ${MAX_EVENT_BYTES}-byte limit`,
+    }
+  }
   return {
     ok: true,
     event: {

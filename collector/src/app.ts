@@ -1,0 +1,72 @@
+// The collector's HTTP app, built from injected dependencies so tests call app.request()
+// without a socket. The collector is thin: HTTP in, engine calls, HTTP out.
+import { type Clock, type Store, systemClock } from '@meterkit/engine'
+import { DEFAULT_LATENESS_WINDOW_MS, errorBody } from '@meterkit/protocol'
+import { Hono } from 'hono'
+import { HttpError } from './http-error.js'
+import { type AuthEnv, KeyResolver, requireSecretKey } from './middleware/auth.js'
+import { CollectorMetrics } from './metrics.js'
+import { eventRoutes } from './routes/events.js'
+import { healthRoutes } from './routes/health.js'
+import { keyRoutes } from './routes/keys.js'
+
+export interface AppDeps {
+  store: Store
+  clock?: Clock
+  metrics?: CollectorMetrics
+  /** Oldest timestamp `/v1/events` takes, relative to now (default `P35D`). */
+  latenessWindowMs?: number
+  /** How long an API key lookup is cached, in ms (default 5000). */
+  keyCacheTtlMs?: number
+  /** Readiness: false while the server drains before shutdown. */
+  isAccepting?: () => boolean
+  log?: (level: 'error' | 'warn' | 'info', message: string, fields?: Record<string, unknown>) => void
+}
+
+export interface AppContext {
+  store: Store
+  clock: Clock
+  metrics: CollectorMetrics
+  latenessWindowMs: number
+  keys: KeyResolver
+  isAccepting: () => boolean
+}
+
+export function createApp(deps: AppDeps) {
+  const clock = deps.clock ?? systemClock
+  const ctx: AppContext = {
+    store: deps.store,
+    clock,
+    metrics: deps.metrics ?? new CollectorMetrics(),
+    latenessWindowMs: deps.latenessWindowMs ?? DEFAULT_LATENESS_WINDOW_MS,
+    keys: new KeyResolver(deps.store, { ttlMs: deps.keyCacheTtlMs ?? 5000, now: () => clock.now() }),
+    isAccepting: deps.isAccepting ?? (() => true),
+  }
+  const log = deps.log ?? ((level, message, fields) => console.error(JSON.stringify({ level, message, ...fields })))
+
+  const app = new Hono<AuthEnv>()
+
+  app.use(async (c, next) => {
+    await next()
+    ctx.metrics.requests.inc({ route: c.req.routePath, method: c.req.method, status: String(c.res.status) })
+  })
+
+  app.route('/', healthRoutes(ctx))
+  const secret = requireSecretKey(ctx.keys)
+  app.use('/v1/*', secret)
+  app.route('/v1/events', eventRoutes(ctx))
+  app.route('/v1/keys', keyRoutes(ctx))
+
+  app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404))
+  app.onError((err, c) => {
+    if (err instanceof HttpError) {
+      return c.json(errorBody(err.code, err.message, err.details), err.status as 400, err.headers)
+    }
+    log('error', 'request failed', { method: c.req.method, path: new URL(c.req.url).pathname, error: String(err?.stack ?? err) })
+    return c.json(errorBody('internal', 'internal error; the request may be retried'), 500)
+  })
+
+  return Object.assign(app, { context: ctx })
+}
+
+export type CollectorApp = ReturnType<typeof createApp>

@@ -1,0 +1,23 @@
+// `meterkit tenants create NAME [--db FILE]`: works while a server runs on the same database.
+import { parseArgs } from 'node:util'
+import { SqliteStore, hashKey, newSecretKey, randomBase62, systemClock } from '@meterkit/engine'
+
+export async function tenantsCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options: { db: { type: 'string' } }, allowPositionals: true })
+  const [sub, name] = positionals
+  if (sub !== 'create' || name === undefined || name.trim() === '') {
+    process.stderr.write('usage: meterkit tenants create NAME [--db FILE]\n')
+    return 2
+  }
+  const store = new SqliteStore(values.db ?? process.env.MK_DB ?? './meterkit.db')
+  try {
+    const now = systemClock.now()
+    const tenant = await store.createTenant(name, now)
+    const key = newSecretKey()
+    const record = await store.putApiKey({ id: `key_${randomBase62(20)}`, tenantId: tenant.id, hash: hashKey(key), name: 'first key' }, now)
+    process.stdout.write(`tenant ${tenant.id} "${tenant.name}" created\nkey id ${record.id}\nsecret key (shown once, keep it): ${key}\n`)
+    return 0
+  } finally {
+    await store.close()
+  }
+}

@@ -1,0 +1,5 @@
+// @meterkit/collector: the HTTP API over the engine, and the server the `meterkit` CLI runs.
+export { createApp, type AppDeps, type AppContext, type CollectorApp } from './app.js'
+export { CollectorMetrics } from './metrics.js'
+export { HttpError } from './http-error.js'
+export { startServer, type ServerOptions, type RunningServer } from './server.js'

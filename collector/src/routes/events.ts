@@ -1,0 +1,120 @@
+// POST /v1/events (the hot path), GET /v1/events and GET /v1/events/:id (audit).
+import { ingestEvents, type StoredEvent } from '@meterkit/engine'
+import {
+  DEFAULT_LIST_LIMIT,
+  MAX_BATCH_BYTES,
+  MAX_LIST_LIMIT,
+  batchRequestSchema,
+  formatTimestamp,
+  parseRfc3339,
+  summarize,
+} from '@meterkit/protocol'
+import { Hono } from 'hono'
+import type { AppContext } from '../app.js'
+import { HttpError } from '../http-error.js'
+import type { AuthEnv } from '../middleware/auth.js'
+import { parseJson, readBodyText } from '../middleware/body.js'
+
+function requireJson(contentType: string | undefined): void {
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase()
+  if (type !== 'application/json') {
+    throw new HttpError('unsupported_media_type', `Content-Type must be application/json (got "${contentType ?? ''}")`)
+  }
+}
+
+export function eventView(e: StoredEvent) {
+  return {
+    id: e.id,
+    event: e.event,
+    customerId: e.customerId,
+    timestamp: formatTimestamp(e.timestampMs),
+    properties: e.properties,
+    ...(e.reservationId === undefined ? {} : { reservationId: e.reservationId }),
+    source: e.source,
+    receivedAt: formatTimestamp(e.receivedAtMs),
+  }
+}
+
+function instantParam(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  const ms = parseRfc3339(value)
+  if (ms === undefined) throw new HttpError('invalid_request', `${name}: must be an RFC 3339 date-time`)
+  return ms
+}
+
+export function limitParam(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_LIST_LIMIT
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1 || n > MAX_LIST_LIMIT) {
+    throw new HttpError('invalid_request', `limit: must be a whole number from 1 to ${MAX_LIST_LIMIT}`)
+  }
+  return n
+}
+
+export function eventRoutes(ctx: AppContext) {
+  const app = new Hono<AuthEnv>()
+
+  app.post('/', async (c) => {
+    requireJson(c.req.header('content-type'))
+    const body = parseJson(await readBodyText(c.req.raw, MAX_BATCH_BYTES))
+    const envelope = batchRequestSchema.safeParse(body)
+    if (!envelope.success) {
+      const issue = envelope.error.issues[0]!
+      const message = issue.path.length === 0 && issue.code === 'invalid_type'
+        ? 'body: must be a JSON object { "events": [ … ] }'
+        : issue.message.startsWith('events') ? issue.message : `events: ${issue.message}`
+      throw new HttpError('invalid_body', message)
+    }
+    const events = envelope.data.events
+    const principal = c.get('principal')
+    const started = performance.now()
+    const results = await ingestEvents(ctx.store, events, {
+      tenantId: principal.tenantId,
+      source: 'server',
+      nowMs: ctx.clock.now(),
+      latenessWindowMs: ctx.latenessWindowMs,
+    })
+    const response = summarize(results)
+    ctx.metrics.commitSeconds.observe((performance.now() - started) / 1000)
+    ctx.metrics.batchSize.observe(events.length)
+    if (response.accepted) ctx.metrics.events.inc({ status: 'accepted' }, response.accepted)
+    if (response.duplicates) ctx.metrics.events.inc({ status: 'duplicate' }, response.duplicates)
+    if (response.conflicts) ctx.metrics.events.inc({ status: 'conflict' }, response.conflicts)
+    if (response.rejected) ctx.metrics.events.inc({ status: 'rejected' }, response.rejected)
+    return c.json(response)
+  })
+
+  app.get('/', async (c) => {
+    const q = c.req.query()
+    let page
+    try {
+      page = await ctx.store.listEvents(c.get('principal').tenantId, {
+        customerId: q.customerId,
+        event: q.event,
+        fromMs: instantParam('from', q.from),
+        toMs: instantParam('to', q.to),
+        cursor: q.cursor,
+        limit: limitParam(q.limit),
+      })
+    } catch (err) {
+      if (err instanceof RangeError) throw new HttpError('invalid_request', err.message)
+      throw err
+    }
+    return c.json({
+      data: page.data.map((e) => ({ ...eventView(e), status: 'active' })),
+      nextCursor: page.nextCursor,
+    })
+  })
+
+  app.get('/:id', async (c) => {
+    const event = await ctx.store.getEvent(c.get('principal').tenantId, c.req.param('id'))
+    if (event === undefined) throw new HttpError('not_found', 'no event with this id')
+    return c.json({
+      ...eventView(event),
+      status: 'active',
+      versions: [{ version: 1, properties: event.properties, reason: null, at: formatTimestamp(event.receivedAtMs) }],
+    })
+  })
+
+  return app
+}

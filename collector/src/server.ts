@@ -1,0 +1,83 @@
+// The collector process: the HTTP server over the embedded SQLite store, with a graceful
+// shutdown (stop accepting, finish in-flight batches, close the database).
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { serve } from '@hono/node-server'
+import { SqliteStore, hashKey, isValidSecretKey, newSecretKey, randomBase62, systemClock } from '@meterkit/engine'
+import { createApp } from './app.js'
+import { CollectorMetrics } from './metrics.js'
+
+export interface ServerOptions {
+  port: number
+  host: string
+  dbPath: string
+  /** A secret key to accept for the default tenant (`--admin-key`). */
+  adminKey?: string
+  /** Drain time before in-flight requests are cut at shutdown, in ms. */
+  shutdownTimeoutMs?: number
+  print?: (line: string) => void
+}
+
+export interface RunningServer {
+  port: number
+  url: string
+  /** A key created at this start, shown once; undefined when one was given or keys exist. */
+  createdAdminKey: string | undefined
+  close(): Promise<void>
+}
+
+export const DEFAULT_TENANT_NAME = 'default'
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const print = options.print ?? ((line: string) => console.log(line))
+  if (options.adminKey !== undefined && !isValidSecretKey(options.adminKey)) {
+    throw new Error('--admin-key must be "mk_sec_" followed by characters of A-Za-z0-9_, 16–128 characters in all')
+  }
+  const store = new SqliteStore(options.dbPath)
+  const now = systemClock.now()
+  const tenant = await store.defaultTenant(DEFAULT_TENANT_NAME, now)
+
+  let createdAdminKey: string | undefined
+  if (options.adminKey !== undefined) {
+    await store.putApiKey(
+      { id: `key_admin_${hashKey(options.adminKey).toString('hex').slice(0, 12)}`, tenantId: tenant.id, hash: hashKey(options.adminKey), name: 'admin' },
+      now,
+    )
+  } else if (!(await store.hasActiveKey(tenant.id))) {
+    createdAdminKey = newSecretKey()
+    await store.putApiKey({ id: `key_${randomBase62(20)}`, tenantId: tenant.id, hash: hashKey(createdAdminKey), name: 'admin' }, now)
+  }
+
+  let accepting = true
+  const app = createApp({ store, metrics: new CollectorMetrics({ processMetrics: true }), isAccepting: () => accepting })
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve(s as Server))
+    s.once('error', reject)
+  })
+  server.keepAliveTimeout = 65_000
+  const port = (server.address() as AddressInfo).port
+  const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`
+
+  let closing: Promise<void> | undefined
+  const close = () => {
+    closing ??= new Promise<void>((resolve) => {
+      accepting = false
+      const force = setTimeout(() => {
+        server.closeAllConnections()
+      }, options.shutdownTimeoutMs ?? 10_000)
+      force.unref()
+      server.close(() => {
+        clearTimeout(force)
+        void store.close().then(resolve, resolve)
+      })
+      server.closeIdleConnections()
+    })
+    return closing
+  }
+
+  print(`meterkit collector listening on ${url} (database ${options.dbPath})`)
+  if (createdAdminKey !== undefined) {
+    print(`admin key (shown once, keep it): ${createdAdminKey}`)
+  }
+  return { port, url, createdAdminKey, close }
+}

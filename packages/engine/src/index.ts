@@ -1,0 +1,8 @@
+// @meterkit/engine: turns usage events into exact figures. Storage is a port with an
+// embedded SQLite implementation beside it.
+export * from './clock.js'
+export * from './store/port.js'
+export { SqliteStore, type SqliteStoreOptions, SCHEMA_VERSION } from './store/sqlite/index.js'
+export * from './auth/keys.js'
+export { canonicalJson, contentHash } from './ingest/content-hash.js'
+export { ingestEvents, checkEvent, type IngestContext } from './ingest/ingest.js'
