@@ -103,7 +103,6 @@ describe('DiskBuffer', () => {
     expect(b.size).toBe(5)
     const got = await b.read(100, 1e6)
     await b.ack(got)
-    await new Promise((r) => setTimeout(r, 20))
     expect((await b.append(range(8, 10))).refused).toEqual([]) // room again
     await b.close()
   })

@@ -68,6 +68,8 @@ export class DiskBuffer implements EventBuffer {
   private corrupt = 0
   private torn = 0
   private closed = false
+  /** Segment deletions under way (close() waits for them). */
+  private readonly deletions = new Set<Promise<void>>()
 
   /** Takes the folder's lock synchronously (throws MeterkitBufferLockedError if taken), then recovers. */
   constructor(options: DiskBufferOptions) {
@@ -236,6 +238,7 @@ export class DiskBuffer implements EventBuffer {
       this.held--
     }
     this.maybeDelete()
+    await Promise.allSettled([...this.deletions])
   }
 
   /** Deletes every segment whose records are all handed out and settled. */
@@ -244,16 +247,21 @@ export class DiskBuffer implements EventBuffer {
       if (segment.done < segment.total || segment.readOffset < segment.end) continue
       if (this.active?.segment === segment) {
         // The segment being appended to: seal it through the append queue, then delete.
-        void this.serial(async () => {
+        this.track(this.serial(async () => {
           if (this.active?.segment !== segment || segment.done < segment.total || segment.readOffset < segment.end) return
           await this.active.handle.close()
           this.active = undefined
           await this.remove(segment)
-        })
+        }))
         continue
       }
-      void this.remove(segment)
+      this.track(this.remove(segment))
     }
+  }
+
+  private track(deletion: Promise<void>): void {
+    const settled = deletion.catch(() => {}).finally(() => this.deletions.delete(settled))
+    this.deletions.add(settled)
   }
 
   private async remove(segment: Segment): Promise<void> {
@@ -270,6 +278,7 @@ export class DiskBuffer implements EventBuffer {
   /** Waits for pending writes, closes files and releases the folder's lock. */
   async close(): Promise<void> {
     if (this.closed) return
+    await Promise.allSettled([...this.deletions])
     await this.serial(async () => {
       this.closed = true
       if (this.active !== undefined) {
