@@ -35,8 +35,8 @@ export interface MeterkitCoreOptions {
   timers?: Timers
   /** Uniform in [0, 1): the backoff jitter. */
   random?: () => number
-  /** Default event id generator (UUIDv7). */
-  generateId?: () => string
+  /** Event id generator (default UUIDv7 at the clock's time). */
+  generateId?: (nowMs: number) => string
 }
 
 export const DEFAULTS = {
@@ -73,7 +73,7 @@ export class Meterkit {
   private readonly clock: Clock
   private readonly timers: Timers
   private readonly random: () => number
-  private readonly newId: () => string
+  private readonly newId: (nowMs: number) => string
   private readonly counters = newCounters()
   private readonly delivery: Delivery
 

@@ -67,3 +67,19 @@ describe('serializeEvent', () => {
     expect(JSON.parse(ser({ event: 'e', customerId: 'c', properties: { a: undefined, b: 1 } }).json).properties).toEqual({ b: 1 })
   })
 })
+
+describe('default ids and timestamps', () => {
+  it('makes valid, unique, time-ordered UUIDv7 ids', async () => {
+    const { newEventId } = await import('./ids.js')
+    const ids = Array.from({ length: 10_000 }, (_, i) => newEventId(NOW + (i >> 3)))
+    expect(new Set(ids).size).toBe(ids.length)
+    for (const id of ids.slice(0, 50)) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    expect([...ids].sort()).toEqual(ids)
+  })
+
+  it('formats timestamps exactly like toISOString', () => {
+    for (const ms of [0, 1, 999, 1000, NOW, NOW + 10, NOW + 110, Date.UTC(9999, 0, 1), -1, Date.UTC(10_000, 0, 1)]) {
+      expect(JSON.parse(serializeEvent({ event: 'e', customerId: 'c', timestamp: ms }, NOW, () => 'x', 1).json).timestamp).toBe(new Date(ms).toISOString())
+    }
+  })
+})

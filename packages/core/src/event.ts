@@ -11,7 +11,6 @@ import {
   MAX_ID_LENGTH,
   formatTimestamp,
   parseRfc3339,
-  utf8ByteLength,
 } from '@meterkit/protocol'
 import { MeterkitValidationError } from './errors.js'
 
@@ -85,8 +84,31 @@ function findNonJson(value: unknown, path: string, depth: number): [string, stri
   }
 }
 
-let lastTimestampMs = Number.NaN
-let lastTimestamp = ''
+/** The formatted second (`2026-11-25T10:00:00.`) of the last timestamp, reused within that second. */
+let cachedSecond = Number.NaN
+let cachedPrefix = ''
+const MAX_FAST_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999)
+
+function formatFast(ms: number): string {
+  if (ms < 0 || ms > MAX_FAST_MS) return formatTimestamp(ms)
+  const second = Math.floor(ms / 1000)
+  if (second !== cachedSecond) {
+    cachedPrefix = formatTimestamp(second * 1000).slice(0, 20)
+    cachedSecond = second
+  }
+  const milli = ms - second * 1000
+  return cachedPrefix + (milli < 10 ? '00' : milli < 100 ? '0' : '') + milli + 'Z'
+}
+
+const scratch = new Uint8Array(MAX_EVENT_BYTES + 4)
+const encoder = new TextEncoder()
+
+/** UTF-8 size of `json`, exact up to MAX_EVENT_BYTES; anything larger answers MAX_EVENT_BYTES + 1 or more. */
+function eventBytes(json: string): number {
+  if (json.length > MAX_EVENT_BYTES) return json.length
+  const { read, written } = encoder.encodeInto(json, scratch)
+  return read < json.length ? MAX_EVENT_BYTES + 1 : written
+}
 
 function timestampOf(input: TrackInput['timestamp'], nowMs: number): string {
   let ms: number
@@ -98,12 +120,7 @@ function timestampOf(input: TrackInput['timestamp'], nowMs: number): string {
   if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) {
     throw new MeterkitValidationError('timestamp', 'must be a valid date (RFC 3339, e.g. 2026-11-25T10:00:00.000Z)')
   }
-  // Many events share a millisecond: format each distinct instant once.
-  if (ms !== lastTimestampMs) {
-    lastTimestamp = formatTimestamp(ms)
-    lastTimestampMs = ms
-  }
-  return lastTimestamp
+  return formatFast(Math.trunc(ms))
 }
 
 /**
@@ -111,7 +128,7 @@ function timestampOf(input: TrackInput['timestamp'], nowMs: number): string {
  * errors only: missing or malformed `event`/`customerId`/`id`, non-JSON properties, an event
  * over MAX_EVENT_BYTES.
  */
-export function serializeEvent(input: TrackInput, nowMs: number, newId: () => string, seq: number): QueuedEvent {
+export function serializeEvent(input: TrackInput, nowMs: number, newId: (nowMs: number) => string, seq: number): QueuedEvent {
   if (typeof input !== 'object' || input === null) {
     throw new MeterkitValidationError('event', 'track() takes an object { event, customerId, … }')
   }
@@ -124,7 +141,7 @@ export function serializeEvent(input: TrackInput, nowMs: number, newId: () => st
     throw new MeterkitValidationError('customerId', `must be 1–${MAX_CUSTOMER_ID_LENGTH} characters, no control characters`)
   }
   let id = input.id
-  if (id === undefined) id = newId()
+  if (id === undefined) id = newId(nowMs)
   else checkName('id', id, MAX_ID_LENGTH)
   if (input.reservationId !== undefined) checkName('reservationId', input.reservationId, MAX_ID_LENGTH)
   const properties = input.properties
@@ -149,7 +166,7 @@ export function serializeEvent(input: TrackInput, nowMs: number, newId: () => st
   } catch (err) {
     throw new MeterkitValidationError('properties', `cannot be serialized as JSON (${(err as Error).message})`)
   }
-  const bytes = json.length > MAX_EVENT_BYTES ? json.length : utf8ByteLength(json)
+  const bytes = eventBytes(json)
   if (bytes > MAX_EVENT_BYTES) {
     throw new MeterkitValidationError('event', `serialized size ${bytes} bytes is over the ${MAX_EVENT_BYTES}-byte limit`)
   }

@@ -5,3 +5,7 @@ declare function clearTimeout(handle: unknown): void
 declare function setInterval(handler: () => void, timeoutMs?: number): unknown
 declare function clearInterval(handle: unknown): void
 declare function queueMicrotask(callback: () => void): void
+declare const crypto: { getRandomValues<T extends Uint8Array>(array: T): T }
+declare class TextEncoder {
+  encodeInto(source: string, destination: Uint8Array): { read: number; written: number }
+}
