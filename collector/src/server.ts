@@ -33,7 +33,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   if (options.adminKey !== undefined && !isValidSecretKey(options.adminKey)) {
     throw new Error('--admin-key must be "mk_sec_" followed by characters of A-Za-z0-9_, 16–128 characters in all')
   }
-  const store = new SqliteStore(options.dbPath)
+  const store = new SqliteStore(options.dbPath, { writerThread: true })
   const now = systemClock.now()
   const tenant = await store.defaultTenant(DEFAULT_TENANT_NAME, now)
 
