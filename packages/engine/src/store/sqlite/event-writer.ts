@@ -49,8 +49,9 @@ export class EventWriter {
   private readonly insertCustomer
   private readonly writeGroupTx
   private readonly indexTx
-  /** Customers known to exist, so ingest skips their insert; filled after a commit only. */
-  private readonly knownCustomers = new Set<string>()
+  /** Customers known to exist per tenant, so ingest skips their insert; filled after a commit only. */
+  private readonly knownCustomers = new Map<number, Set<string>>()
+  private knownCount = 0
 
   constructor(private readonly db: Database.Database) {
     this.insertEvent = db.prepare(
@@ -63,7 +64,7 @@ export class EventWriter {
     this.insertCustomer = db.prepare(
       'INSERT INTO customers (tenant_id, id, created_at) VALUES (?, ?, ?) ON CONFLICT (tenant_id, id) DO NOTHING',
     )
-    this.writeGroupTx = db.transaction((batches: RowBatch[], newCustomers: string[]) => batches.map((b) => this.writeBatch(b, newCustomers)))
+    this.writeGroupTx = db.transaction((batches: RowBatch[], newCustomers: [number, string][]) => batches.map((b) => this.writeBatch(b, newCustomers)))
 
     const watermark = db.prepare("SELECT seq FROM index_state WHERE name = 'customer_events'").pluck()
     const lastSeq = db.prepare('SELECT coalesce(max(seq), 0) FROM events').pluck()
@@ -83,19 +84,19 @@ export class EventWriter {
     })
   }
 
-  private writeBatch(batch: RowBatch, newCustomers: string[]): Uint8Array {
+  private writeBatch(batch: RowBatch, newCustomers: [number, string][]): Uint8Array {
     const { tenantId, source, receivedAtMs, rows } = batch
     const n = rows.length / ROW_WIDTH
     const outcomes = new Uint8Array(n)
+    const known = this.knownCustomers.get(tenantId)
     for (let i = 0, k = 0; i < n; i++, k += ROW_WIDTH) {
       const id = rows[k] as string
       const customerId = rows[k + 2] as string
       const { changes } = this.insertEvent.run(tenantId, id, rows[k + 1], customerId, rows[k + 3], rows[k + 4], rows[k + 5], source, receivedAtMs)
       if (changes === 1) {
-        const key = `${tenantId}\u0000${customerId}`
-        if (!this.knownCustomers.has(key)) {
+        if (known === undefined || !known.has(customerId)) {
           this.insertCustomer.run(tenantId, customerId, receivedAtMs)
-          newCustomers.push(key)
+          newCustomers.push([tenantId, customerId])
         }
       } else {
         outcomes[i] = this.sameContent(tenantId, rows, k) ? 1 : 2
@@ -115,10 +116,18 @@ export class EventWriter {
 
   /** Stores many batches in one transaction; one outcome array per batch (codes of OUTCOMES). */
   writeGroup(batches: RowBatch[]): Uint8Array[] {
-    const newCustomers: string[] = []
+    const newCustomers: [number, string][] = []
     const outcomes = this.writeGroupTx(batches, newCustomers)
-    if (this.knownCustomers.size + newCustomers.length > KNOWN_CUSTOMERS_CAP) this.knownCustomers.clear()
-    for (const key of newCustomers) this.knownCustomers.add(key)
+    if (this.knownCount + newCustomers.length > KNOWN_CUSTOMERS_CAP) {
+      this.knownCustomers.clear()
+      this.knownCount = 0
+    }
+    for (const [tenantId, customerId] of newCustomers) {
+      let set = this.knownCustomers.get(tenantId)
+      if (set === undefined) this.knownCustomers.set(tenantId, (set = new Set()))
+      if (!set.has(customerId)) this.knownCount++
+      set.add(customerId)
+    }
     return outcomes
   }
 

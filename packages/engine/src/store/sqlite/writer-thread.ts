@@ -16,8 +16,12 @@ export class WriterThread {
   private closed: Promise<void> | undefined
   private failure: Error | undefined
 
+  private readonly checkpointer: Worker
+
   constructor(path: string, workerUrl: URL) {
     this.worker = new Worker(workerUrl, { workerData: { path } })
+    this.checkpointer = new Worker(new URL('./checkpointer.js', workerUrl), { workerData: { path, intervalMs: 500, maxWalBytes: 64 * 1024 * 1024 } })
+    this.checkpointer.unref()
     this.worker.on('message', (msg: WriterReply) => {
       if (msg.type === 'closed') return
       const w = this.waiting.get(msg.id)
@@ -49,7 +53,10 @@ export class WriterThread {
       if (this.failure) return resolve()
       this.worker.once('exit', () => resolve())
       this.worker.postMessage({ type: 'close' } satisfies WriterRequest)
-    })
+    }).then(() => new Promise<void>((resolve) => {
+      this.checkpointer.once('exit', () => resolve())
+      this.checkpointer.postMessage({ type: 'close' })
+    }))
     return this.closed
   }
 }

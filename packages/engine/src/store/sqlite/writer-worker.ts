@@ -13,6 +13,8 @@ export type WriterReply =
 
 const port = parentPort!
 const db = openDatabase((workerData as { path: string }).path)
+// Checkpoints run on their own thread (checkpointer.ts).
+db.pragma('wal_autocheckpoint = 0')
 const committer = new GroupCommitter(new EventWriter(db))
 
 port.on('message', (msg: WriterRequest) => {
