@@ -66,8 +66,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         server.closeAllConnections()
       }, options.shutdownTimeoutMs ?? 10_000)
       force.unref()
+      // Keep-alive connections that finish their request while draining are closed as they idle.
+      const sweep = setInterval(() => server.closeIdleConnections(), 50)
       server.close(() => {
         clearTimeout(force)
+        clearInterval(sweep)
         void store.close().then(resolve, resolve)
       })
       server.closeIdleConnections()
