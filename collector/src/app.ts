@@ -52,6 +52,14 @@ export function createApp(deps: AppDeps) {
   })
 
   app.route('/', healthRoutes(ctx))
+  app.use('/v1/*', async (_c, next) => {
+    ctx.metrics.inFlight.inc()
+    try {
+      await next()
+    } finally {
+      ctx.metrics.inFlight.dec()
+    }
+  })
   const secret = requireSecretKey(ctx.keys)
   app.use('/v1/*', secret)
   app.route('/v1/events', eventRoutes(ctx))

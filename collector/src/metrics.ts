@@ -1,5 +1,5 @@
 // Prometheus metrics of one collector: requests, events by status, batch sizes, commit latency.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 
 export class CollectorMetrics {
   readonly registry = new Registry()
@@ -7,6 +7,11 @@ export class CollectorMetrics {
     name: 'meterkit_http_requests_total',
     help: 'HTTP requests by route, method and status',
     labelNames: ['route', 'method', 'status'] as const,
+    registers: [this.registry],
+  })
+  readonly inFlight = new Gauge({
+    name: 'meterkit_http_requests_in_flight',
+    help: 'API requests being handled now',
     registers: [this.registry],
   })
   readonly events = new Counter({

@@ -33,7 +33,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   if (options.adminKey !== undefined && !isValidSecretKey(options.adminKey)) {
     throw new Error('--admin-key must be "mk_sec_" followed by characters of A-Za-z0-9_, 16–128 characters in all')
   }
-  const store = new SqliteStore(options.dbPath)
+  const store = new SqliteStore(options.dbPath, { writerThread: true })
   const now = systemClock.now()
   const tenant = await store.defaultTenant(DEFAULT_TENANT_NAME, now)
 
@@ -66,8 +66,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         server.closeAllConnections()
       }, options.shutdownTimeoutMs ?? 10_000)
       force.unref()
+      // Keep-alive connections that finish their request while draining are closed as they idle.
+      const sweep = setInterval(() => server.closeIdleConnections(), 50)
       server.close(() => {
         clearTimeout(force)
+        clearInterval(sweep)
         void store.close().then(resolve, resolve)
       })
       server.closeIdleConnections()

@@ -6,7 +6,7 @@ import { tenantsCommand } from './tenants.js'
 const USAGE = `usage: meterkit <command> [options]
 
 commands:
-  start [--port 8790] [--host 127.0.0.1] [--db ./meterkit.db] [--config FILE] [--admin-key KEY]
+  start [--port 8790] [--host 127.0.0.1] [--db ./meterkit.db] [--admin-key KEY]
                                run the collector on the embedded SQLite store
   tenants create NAME [--db FILE]
                                add a tenant and print its first secret key

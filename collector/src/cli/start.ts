@@ -9,7 +9,6 @@ export async function startCommand(argv: string[]): Promise<number | undefined> 
       port: { type: 'string' },
       host: { type: 'string' },
       db: { type: 'string' },
-      config: { type: 'string' },
       'admin-key': { type: 'string' },
     },
     strict: true,

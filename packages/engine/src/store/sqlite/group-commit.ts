@@ -1,0 +1,104 @@
+// Group commit: batches that arrive while a transaction runs are stored together in the next
+// one, so one fsync and one pass over hot index pages serve many requests. Each batch still
+// gets its own answer, and only after the transaction that holds it has committed.
+import type { EventWriter, RowBatch } from './event-writer.js'
+import { ROW_WIDTH } from './event-writer.js'
+
+export interface GroupCommitOptions {
+  /** Most events in one transaction. */
+  maxGroupEvents?: number
+  /** Index customers once this many events are past the index's watermark. */
+  indexAfterEvents?: number
+  /** Idle time after which the rest is indexed, in ms. */
+  indexIdleMs?: number
+}
+
+interface Pending {
+  batch: RowBatch
+  resolve: (outcomes: Uint8Array) => void
+  reject: (err: unknown) => void
+}
+
+export class GroupCommitter {
+  private queue: Pending[] = []
+  private scheduled = false
+  private unindexed = Number.POSITIVE_INFINITY
+  private idleTimer: ReturnType<typeof setTimeout> | undefined
+  private readonly maxGroupEvents: number
+  private readonly indexAfterEvents: number
+  private readonly indexIdleMs: number
+
+  constructor(private readonly writer: EventWriter, options: GroupCommitOptions = {}) {
+    this.maxGroupEvents = options.maxGroupEvents ?? 20_000
+    this.indexAfterEvents = options.indexAfterEvents ?? 50_000
+    this.indexIdleMs = options.indexIdleMs ?? 200
+  }
+
+  submit(batch: RowBatch): Promise<Uint8Array> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ batch, resolve, reject })
+      if (!this.scheduled) {
+        this.scheduled = true
+        setImmediate(() => this.drain())
+      }
+    })
+  }
+
+  private drain(): void {
+    this.scheduled = false
+    while (this.queue.length > 0) {
+      let events = 0
+      let take = 0
+      while (take < this.queue.length && (take === 0 || events + this.queue[take]!.batch.rows.length / ROW_WIDTH <= this.maxGroupEvents)) {
+        events += this.queue[take]!.batch.rows.length / ROW_WIDTH
+        take++
+      }
+      const group = this.queue.splice(0, take)
+      this.commit(group)
+      this.unindexed += events
+      if (this.unindexed >= this.indexAfterEvents) this.index()
+    }
+    this.armIdleIndex()
+  }
+
+  private commit(group: Pending[]): void {
+    try {
+      const outcomes = this.writer.writeGroup(group.map((p) => p.batch))
+      group.forEach((p, i) => p.resolve(outcomes[i]!))
+    } catch (err) {
+      if (group.length === 1) {
+        group[0]!.reject(err)
+        return
+      }
+      // One batch must not sink the others: retry each in its own transaction.
+      for (const p of group) this.commit([p])
+    }
+  }
+
+  private index(): void {
+    try {
+      while (this.writer.indexCustomers(100_000) === 100_000) {
+        // keep going until caught up
+      }
+      this.unindexed = 0
+    } catch {
+      // Indexing is retried on the next pass; readers cover the tail meanwhile.
+    }
+  }
+
+  private armIdleIndex(): void {
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer)
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined
+      if (this.queue.length === 0 && this.unindexed > 0) this.index()
+    }, this.indexIdleMs)
+    this.idleTimer.unref?.()
+  }
+
+  /** Stops the idle timer and indexes what is left. */
+  close(): void {
+    if (this.queue.length > 0) this.drain()
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer)
+    this.index()
+  }
+}
