@@ -4,6 +4,7 @@
 import type Database from 'better-sqlite3'
 import type { JsonValue } from '@meterkit/protocol'
 import { jsonEqual } from '../../json.js'
+import { DerivedState } from './derived.js'
 import type { EventSource, IngestBatch, IngestOutcome } from '../port.js'
 
 /** Fields per event in a flat row batch: id, event, customerId, ts, propertiesJson, reservationId. */
@@ -48,7 +49,7 @@ export class EventWriter {
   private readonly storedContent
   private readonly insertCustomer
   private readonly writeGroupTx
-  private readonly indexTx
+  private readonly derived: DerivedState
   /** Customers known to exist per tenant, so ingest skips their insert; filled after a commit only. */
   private readonly knownCustomers = new Map<number, Set<string>>()
   private knownCount = 0
@@ -66,22 +67,7 @@ export class EventWriter {
     )
     this.writeGroupTx = db.transaction((batches: RowBatch[], newCustomers: [number, string][]) => batches.map((b) => this.writeBatch(b, newCustomers)))
 
-    const watermark = db.prepare("SELECT seq FROM index_state WHERE name = 'customer_events'").pluck()
-    const lastSeq = db.prepare('SELECT coalesce(max(seq), 0) FROM events').pluck()
-    const fill = db.prepare(
-      `INSERT INTO customer_events (tenant_id, customer_id, ts, seq)
-       SELECT tenant_id, customer_id, ts, seq FROM events WHERE seq > ? AND seq <= ?
-       ORDER BY tenant_id, customer_id, ts, seq`,
-    )
-    const advance = db.prepare("UPDATE index_state SET seq = ? WHERE name = 'customer_events'")
-    this.indexTx = db.transaction((maxRows: number) => {
-      const from = watermark.get() as number
-      const to = Math.min(lastSeq.get() as number, from + maxRows)
-      if (to <= from) return 0
-      fill.run(from, to)
-      advance.run(to)
-      return to - from
-    })
+    this.derived = new DerivedState(db)
   }
 
   private writeBatch(batch: RowBatch, newCustomers: [number, string][]): Uint8Array {
@@ -131,8 +117,8 @@ export class EventWriter {
     return outcomes
   }
 
-  /** Moves up to `maxRows` events into the customer index; answers how many it moved. */
-  indexCustomers(maxRows: number): number {
-    return this.indexTx(maxRows)
+  /** Folds up to `maxRows` events into the customer index and the rollups; answers how many. */
+  fold(maxRows: number): number {
+    return this.derived.fold(maxRows)
   }
 }

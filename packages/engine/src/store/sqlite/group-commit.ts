@@ -77,7 +77,7 @@ export class GroupCommitter {
 
   private index(): void {
     try {
-      while (this.writer.indexCustomers(100_000) === 100_000) {
+      while (this.writer.fold(100_000) === 100_000) {
         // keep going until caught up
       }
       this.unindexed = 0

@@ -60,6 +60,59 @@ const MIGRATIONS: string[] = [
   ) WITHOUT ROWID;
   INSERT INTO index_state (name, seq) VALUES ('customer_events', 0);
   `,
+  // 2: configuration versions, meter rollups, corrections.
+  `
+  CREATE TABLE config_versions (
+    tenant_id INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    config TEXT NOT NULL,                -- JSON, as validated
+    applied_at INTEGER NOT NULL,
+    key_id TEXT,
+    PRIMARY KEY (tenant_id, version)
+  ) WITHOUT ROWID;
+  -- Partial aggregates per meter, customer, 15-minute bucket and group (see meters/aggregate.ts).
+  -- Like customer_events, rollups cover events up to the index_state watermark; readers fold the
+  -- events past it themselves. Decimals are stored as exact decimal strings.
+  CREATE TABLE meter_rollups (
+    tenant_id INTEGER NOT NULL,
+    meter TEXT NOT NULL,
+    customer_id TEXT NOT NULL,
+    bucket INTEGER NOT NULL,
+    group_key TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    sum TEXT,
+    min TEXT,
+    max TEXT,
+    latest_ts INTEGER,
+    latest_id TEXT,
+    latest_value TEXT,
+    PRIMARY KEY (tenant_id, meter, customer_id, bucket, group_key)
+  ) WITHOUT ROWID;
+  CREATE TABLE meter_uniques (
+    tenant_id INTEGER NOT NULL,
+    meter TEXT NOT NULL,
+    customer_id TEXT NOT NULL,
+    bucket INTEGER NOT NULL,
+    group_key TEXT NOT NULL,
+    value TEXT NOT NULL,                 -- the value's canonical JSON
+    PRIMARY KEY (tenant_id, meter, customer_id, bucket, group_key, value)
+  ) WITHOUT ROWID;
+  -- Corrections append: the original stays in events (it decides duplicate vs conflict);
+  -- the current properties and status are what every figure uses.
+  ALTER TABLE events ADD COLUMN status TEXT NOT NULL DEFAULT 'active';   -- active | amended | voided
+  ALTER TABLE events ADD COLUMN current TEXT;                            -- amended properties (JSON)
+  CREATE TABLE event_versions (
+    tenant_id INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    version INTEGER NOT NULL,            -- 1 is the event as received
+    action TEXT NOT NULL,                -- amend | void
+    properties TEXT,
+    reason TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    key_id TEXT,
+    PRIMARY KEY (tenant_id, id, version)
+  ) WITHOUT ROWID;
+  `,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

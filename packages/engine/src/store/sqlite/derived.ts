@@ -1,0 +1,253 @@
+// Derived state: the customer index and the meter rollups, both built from raw events up to a
+// watermark (index_state). The writer folds new events in large passes; corrections recompute
+// the buckets they touch; a configuration change rebuilds the meters it changed. Raw events
+// stay the source of truth: every figure here can be rebuilt from them (`verify` does).
+import type Database from 'better-sqlite3'
+import { type JsonValue, type MeterConfig, type TenantConfig } from '@meterkit/protocol'
+import { decimal, formatDecimal } from '../../decimal.js'
+import { type Partial, addContribution, emptyPartial, mergePartial } from '../../meters/aggregate.js'
+import { BUCKET_MS, bucketOf } from '../../meters/buckets.js'
+import { type CompiledMeter, compileMeter, contribution } from '../../meters/meter.js'
+import { canonicalJson } from '../../json.js'
+import type { EventSource } from '../port.js'
+
+export interface TenantMeters {
+  version: number
+  config: TenantConfig
+  byKey: Map<string, CompiledMeter>
+  byEvent: Map<string, CompiledMeter[]>
+}
+
+export interface RollupRow {
+  meter: string
+  customer_id: string
+  bucket: number
+  group_key: string
+  count: number
+  sum: string | null
+  min: string | null
+  max: string | null
+  latest_ts: number | null
+  latest_id: string | null
+  latest_value: string | null
+}
+
+export interface EventFoldRow {
+  seq: number
+  tenant_id: number
+  id: string
+  event: string
+  customer_id: string
+  ts: number
+  properties: string
+  source: EventSource
+  status: string
+}
+
+interface Accumulated {
+  tenantId: number
+  meter: string
+  customerId: string
+  bucket: number
+  groupKey: string
+  partial: Partial
+  uniques: Set<string>
+}
+
+export function rowToPartial(row: RollupRow): Partial {
+  return {
+    count: row.count,
+    sum: row.sum === null ? undefined : decimal(row.sum),
+    min: row.min === null ? undefined : decimal(row.min),
+    max: row.max === null ? undefined : decimal(row.max),
+    latestTs: row.latest_ts ?? undefined,
+    latestId: row.latest_id ?? undefined,
+    latestValue: row.latest_value === null ? undefined : decimal(row.latest_value),
+  }
+}
+
+const text = (d: Partial['sum']) => (d === undefined ? null : formatDecimal(d))
+
+export function compileConfig(version: number, config: TenantConfig): TenantMeters {
+  const byKey = new Map<string, CompiledMeter>()
+  const byEvent = new Map<string, CompiledMeter[]>()
+  for (const m of config.meters) {
+    const compiled = compileMeter(m)
+    byKey.set(m.key, compiled)
+    const list = byEvent.get(m.event) ?? []
+    list.push(compiled)
+    byEvent.set(m.event, list)
+  }
+  return { version, config, byKey, byEvent }
+}
+
+export const EMPTY_CONFIG: TenantConfig = { meters: [], features: [], plans: [] }
+
+export class DerivedState {
+  private readonly configs = new Map<number, TenantMeters>()
+  private readonly stmt
+
+  constructor(private readonly db: Database.Database) {
+    this.stmt = {
+      watermark: db.prepare("SELECT seq FROM index_state WHERE name = 'customer_events'").pluck(),
+      lastSeq: db.prepare('SELECT coalesce(max(seq), 0) FROM events').pluck(),
+      fillCustomerIndex: db.prepare(
+        `INSERT INTO customer_events (tenant_id, customer_id, ts, seq)
+         SELECT tenant_id, customer_id, ts, seq FROM events WHERE seq > ? AND seq <= ?
+         ORDER BY tenant_id, customer_id, ts, seq`,
+      ),
+      advance: db.prepare("UPDATE index_state SET seq = ? WHERE name = 'customer_events'"),
+      eventsInRange: db.prepare(
+        `SELECT seq, tenant_id, id, event, customer_id, ts, coalesce(current, properties) AS properties, source, status
+         FROM events WHERE seq > ? AND seq <= ?`,
+      ),
+      latestVersions: db.prepare('SELECT tenant_id, max(version) AS version FROM config_versions GROUP BY tenant_id'),
+      configAt: db.prepare('SELECT config FROM config_versions WHERE tenant_id = ? AND version = ?').pluck(),
+      latestVersion: db.prepare('SELECT max(version) FROM config_versions WHERE tenant_id = ?').pluck(),
+      getRollup: db.prepare(
+        `SELECT meter, customer_id, bucket, group_key, count, sum, min, max, latest_ts, latest_id, latest_value
+         FROM meter_rollups WHERE tenant_id = ? AND meter = ? AND customer_id = ? AND bucket = ? AND group_key = ?`,
+      ),
+      putRollup: db.prepare(
+        `INSERT OR REPLACE INTO meter_rollups (tenant_id, meter, customer_id, bucket, group_key, count, sum, min, max, latest_ts, latest_id, latest_value)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      putUnique: db.prepare(
+        'INSERT OR IGNORE INTO meter_uniques (tenant_id, meter, customer_id, bucket, group_key, value) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      deleteBucketRollups: db.prepare('DELETE FROM meter_rollups WHERE tenant_id = ? AND meter = ? AND customer_id = ? AND bucket = ?'),
+      deleteBucketUniques: db.prepare('DELETE FROM meter_uniques WHERE tenant_id = ? AND meter = ? AND customer_id = ? AND bucket = ?'),
+      deleteMeterRollups: db.prepare('DELETE FROM meter_rollups WHERE tenant_id = ? AND meter = ?'),
+      deleteMeterUniques: db.prepare('DELETE FROM meter_uniques WHERE tenant_id = ? AND meter = ?'),
+      customerBucketEvents: db.prepare(
+        `SELECT e.seq, e.tenant_id, e.id, e.event, e.customer_id, e.ts, coalesce(e.current, e.properties) AS properties, e.source, e.status
+         FROM customer_events c JOIN events e ON e.seq = c.seq
+         WHERE c.tenant_id = ? AND c.customer_id = ? AND c.ts >= ? AND c.ts < ?`,
+      ),
+      tenantEventsUpTo: db.prepare(
+        `SELECT seq, tenant_id, id, event, customer_id, ts, coalesce(current, properties) AS properties, source, status
+         FROM events WHERE tenant_id = ? AND event = ? AND seq <= ?`,
+      ),
+    }
+  }
+
+  watermark(): number {
+    return this.stmt.watermark.get() as number
+  }
+
+  /** The tenant's current meters (reloaded when a newer configuration version exists). */
+  tenant(tenantId: number): TenantMeters {
+    const version = (this.stmt.latestVersion.get(tenantId) as number | null) ?? 0
+    const cached = this.configs.get(tenantId)
+    if (cached !== undefined && cached.version === version) return cached
+    const config = version === 0 ? EMPTY_CONFIG : (JSON.parse(this.stmt.configAt.get(tenantId, version) as string) as TenantConfig)
+    const compiled = compileConfig(version, config)
+    this.configs.set(tenantId, compiled)
+    return compiled
+  }
+
+  private refreshAll(): void {
+    for (const { tenant_id, version } of this.stmt.latestVersions.all() as { tenant_id: number; version: number }[]) {
+      if (this.configs.get(tenant_id)?.version !== version) this.tenant(tenant_id)
+    }
+  }
+
+  /** Folds up to `maxRows` events past the watermark into the index and rollups; answers how many. */
+  fold(maxRows: number): number {
+    return this.db.transaction(() => {
+      const from = this.stmt.watermark.get() as number
+      const to = Math.min(this.stmt.lastSeq.get() as number, from + maxRows)
+      if (to <= from) return 0
+      this.stmt.fillCustomerIndex.run(from, to)
+      this.refreshAll()
+      const acc = new Map<string, Accumulated>()
+      for (const row of this.stmt.eventsInRange.iterate(from, to) as IterableIterator<EventFoldRow>) {
+        this.accumulate(acc, row, undefined)
+      }
+      this.write(acc)
+      this.stmt.advance.run(to)
+      return to - from
+    }).immediate()
+  }
+
+  private accumulate(acc: Map<string, Accumulated>, row: EventFoldRow, only: ReadonlySet<string> | undefined): void {
+    if (row.status === 'voided') return
+    const meters = this.configs.get(row.tenant_id)?.byEvent.get(row.event)
+    if (meters === undefined) return
+    let properties: JsonValue | undefined
+    for (const meter of meters) {
+      if (only !== undefined && !only.has(meter.key)) continue
+      properties ??= JSON.parse(row.properties) as JsonValue
+      const c = contribution(meter, row.event, row.source, properties)
+      if (c === undefined) continue
+      const bucket = bucketOf(row.ts)
+      const k = `${row.tenant_id}\u0001${meter.key}\u0001${row.customer_id}\u0001${bucket}\u0001${c.groupKey}`
+      let a = acc.get(k)
+      if (a === undefined) {
+        a = { tenantId: row.tenant_id, meter: meter.key, customerId: row.customer_id, bucket, groupKey: c.groupKey, partial: emptyPartial(), uniques: new Set() }
+        acc.set(k, a)
+      }
+      addContribution(a.partial, c, row.ts, row.id)
+      if (c.unique !== undefined) a.uniques.add(c.unique)
+    }
+  }
+
+  private write(acc: Map<string, Accumulated>): void {
+    for (const a of acc.values()) {
+      const existing = this.stmt.getRollup.get(a.tenantId, a.meter, a.customerId, a.bucket, a.groupKey) as RollupRow | undefined
+      const p = existing === undefined ? a.partial : rowToPartial(existing)
+      if (existing !== undefined) mergePartial(p, a.partial)
+      this.stmt.putRollup.run(a.tenantId, a.meter, a.customerId, a.bucket, a.groupKey, p.count, text(p.sum), text(p.min), text(p.max),
+        p.latestTs ?? null, p.latestId ?? null, text(p.latestValue))
+      for (const value of a.uniques) this.stmt.putUnique.run(a.tenantId, a.meter, a.customerId, a.bucket, a.groupKey, value)
+    }
+  }
+
+  /**
+   * Recomputes one customer's bucket for the given meters from raw events (after a void or an
+   * amend). Call inside a write transaction. Events past the watermark are left to the next fold.
+   */
+  recomputeBucket(tenantId: number, customerId: string, ts: number, meterKeys: ReadonlySet<string>): void {
+    const bucket = bucketOf(ts)
+    this.tenant(tenantId)
+    for (const meter of meterKeys) {
+      this.stmt.deleteBucketRollups.run(tenantId, meter, customerId, bucket)
+      this.stmt.deleteBucketUniques.run(tenantId, meter, customerId, bucket)
+    }
+    const acc = new Map<string, Accumulated>()
+    for (const row of this.stmt.customerBucketEvents.iterate(tenantId, customerId, bucket, bucket + BUCKET_MS) as IterableIterator<EventFoldRow>) {
+      this.accumulate(acc, row, meterKeys)
+    }
+    this.write(acc)
+  }
+
+  /**
+   * Makes the rollups match a new configuration: meters removed or changed lose their rollups,
+   * meters added or changed are rebuilt from the events up to the watermark. Call inside the
+   * write transaction that stores the new version.
+   */
+  applyConfig(tenantId: number, previous: TenantConfig, next: TenantConfig): void {
+    const before = new Map(previous.meters.map((m) => [m.key, canonicalJson(m as unknown as JsonValue)]))
+    const after = new Map(next.meters.map((m) => [m.key, m]))
+    for (const [key, json] of before) {
+      const m = after.get(key)
+      if (m === undefined || canonicalJson(m as unknown as JsonValue) !== json) {
+        this.stmt.deleteMeterRollups.run(tenantId, key)
+        this.stmt.deleteMeterUniques.run(tenantId, key)
+      }
+    }
+    const rebuild: MeterConfig[] = next.meters.filter((m) => before.get(m.key) !== canonicalJson(m as unknown as JsonValue))
+    if (rebuild.length === 0) return
+    this.configs.delete(tenantId)
+    this.tenant(tenantId)
+    const w = this.stmt.watermark.get() as number
+    const keys = new Set(rebuild.map((m) => m.key))
+    for (const eventName of new Set(rebuild.map((m) => m.event))) {
+      const acc = new Map<string, Accumulated>()
+      for (const row of this.stmt.tenantEventsUpTo.iterate(tenantId, eventName, w) as IterableIterator<EventFoldRow>) {
+        this.accumulate(acc, row, keys)
+      }
+      this.write(acc)
+    }
+  }
+}
