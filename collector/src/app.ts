@@ -6,6 +6,8 @@ import { Hono } from 'hono'
 import { HttpError } from './http-error.js'
 import { type AuthEnv, KeyResolver, requireSecretKey } from './middleware/auth.js'
 import { CollectorMetrics } from './metrics.js'
+import { configRoutes } from './routes/config.js'
+import { customerRoutes } from './routes/customers.js'
 import { eventRoutes } from './routes/events.js'
 import { healthRoutes } from './routes/health.js'
 import { keyRoutes } from './routes/keys.js'
@@ -64,6 +66,8 @@ export function createApp(deps: AppDeps) {
   app.use('/v1/*', secret)
   app.route('/v1/events', eventRoutes(ctx))
   app.route('/v1/keys', keyRoutes(ctx))
+  app.route('/v1/config', configRoutes(ctx))
+  app.route('/v1/customers', customerRoutes(ctx))
 
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404))
   app.onError((err, c) => {

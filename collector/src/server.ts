@@ -1,9 +1,11 @@
 // The collector process: the HTTP server over the embedded SQLite store, with a graceful
 // shutdown (stop accepting, finish in-flight batches, close the database).
+import { readFileSync } from 'node:fs'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import { SqliteStore, hashKey, isValidSecretKey, newSecretKey, randomBase62, systemClock } from '@meterkit/engine'
+import { configSchema } from '@meterkit/protocol'
 import { createApp } from './app.js'
 import { CollectorMetrics } from './metrics.js'
 
@@ -11,6 +13,8 @@ export interface ServerOptions {
   port: number
   host: string
   dbPath: string
+  /** A configuration file applied to the default tenant at start (`--config`). */
+  configPath?: string
   /** A secret key to accept for the default tenant (`--admin-key`). */
   adminKey?: string
   /** Drain time before in-flight requests are cut at shutdown, in ms. */
@@ -46,6 +50,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   } else if (!(await store.hasActiveKey(tenant.id))) {
     createdAdminKey = newSecretKey()
     await store.putApiKey({ id: `key_${randomBase62(20)}`, tenantId: tenant.id, hash: hashKey(createdAdminKey), name: 'admin' }, now)
+  }
+
+  if (options.configPath !== undefined) {
+    const parsed = configSchema.safeParse(JSON.parse(readFileSync(options.configPath, 'utf8')))
+    if (!parsed.success) {
+      await store.close()
+      throw new Error(`${options.configPath}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`).join('; ')}`)
+    }
+    const applied = await store.applyConfig(tenant.id, parsed.data, null, now)
+    print(`configuration ${options.configPath}: version ${applied.version}${applied.changed ? ' (applied)' : ' (unchanged)'}`)
   }
 
   let accepting = true

@@ -1,17 +1,26 @@
 // `meterkit <command>`: dispatches to the command modules.
+import { applyCommand } from './apply.js'
+import { importCommand } from './import.js'
 import { keysCommand } from './keys.js'
+import { verifyCommand } from './verify.js'
 import { startCommand } from './start.js'
 import { tenantsCommand } from './tenants.js'
 
 const USAGE = `usage: meterkit <command> [options]
 
 commands:
-  start [--port 8790] [--host 127.0.0.1] [--db ./meterkit.db] [--admin-key KEY]
+  start [--port 8790] [--host 127.0.0.1] [--db ./meterkit.db] [--config FILE] [--admin-key KEY]
                                run the collector on the embedded SQLite store
+  apply FILE                   apply a configuration (meters, features, plans) to a running collector
+  import FILE.ndjson           backfill events, with a progress bar
+  verify [--db FILE]           rebuild every rollup from the raw events and report any difference
   tenants create NAME [--db FILE]
                                add a tenant and print its first secret key
   keys create [--name NAME] (--db FILE [--tenant ID] | --endpoint URL --api-key KEY)
                                create a secret key and print it once
+
+Commands that talk to a running collector take --endpoint (MK_ENDPOINT, default
+http://127.0.0.1:8790) and --api-key (MK_API_KEY).
 `
 
 /** Runs a command; resolves to an exit code, or undefined for a long-running server. */
@@ -24,6 +33,12 @@ export async function main(argv: string[]): Promise<number | undefined> {
       return tenantsCommand(rest)
     case 'keys':
       return keysCommand(rest)
+    case 'apply':
+      return applyCommand(rest)
+    case 'import':
+      return importCommand(rest)
+    case 'verify':
+      return verifyCommand(rest)
     case undefined:
     case 'help':
     case '--help':

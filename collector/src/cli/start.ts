@@ -9,6 +9,7 @@ export async function startCommand(argv: string[]): Promise<number | undefined> 
       port: { type: 'string' },
       host: { type: 'string' },
       db: { type: 'string' },
+      config: { type: 'string' },
       'admin-key': { type: 'string' },
     },
     strict: true,
@@ -20,6 +21,7 @@ export async function startCommand(argv: string[]): Promise<number | undefined> 
     host: values.host ?? process.env.HOST ?? '127.0.0.1',
     dbPath: values.db ?? process.env.MK_DB ?? './meterkit.db',
     adminKey: values['admin-key'] ?? process.env.MK_ADMIN_KEY,
+    configPath: values.config ?? process.env.MK_CONFIG,
   })
   const stop = (signal: string) => {
     console.log(`meterkit: ${signal} received, draining`)

@@ -125,7 +125,7 @@ describe('GET /v1/events and /v1/events/:id', () => {
       source: 'server',
       receivedAt: '2026-11-25T10:00:00.000Z',
       status: 'active',
-      versions: [{ version: 1, properties: e.properties, reason: null, at: '2026-11-25T10:00:00.000Z' }],
+      versions: [{ version: 1, action: 'receive', properties: e.properties, reason: null, at: '2026-11-25T10:00:00.000Z' }],
     })
   })
 })

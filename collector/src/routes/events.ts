@@ -1,6 +1,10 @@
 // POST /v1/events (the hot path), GET /v1/events and GET /v1/events/:id (audit).
-import { ingestEvents, type StoredEvent } from '@meterkit/engine'
+import { type EventWithVersions, type StoredEvent, ingestEvents } from '@meterkit/engine'
 import {
+  MAX_EVENT_BYTES,
+  checkProperties,
+  utf8ByteLength,
+  type Properties,
   DEFAULT_LIST_LIMIT,
   MAX_BATCH_BYTES,
   MAX_LIST_LIMIT,
@@ -14,6 +18,28 @@ import type { AppContext } from '../app.js'
 import { HttpError } from '../http-error.js'
 import type { AuthEnv } from '../middleware/auth.js'
 import { parseJson, readBodyText } from '../middleware/body.js'
+import { z } from 'zod'
+import { readJsonBody } from './json.js'
+import { importRoute } from './import.js'
+
+const reason = z.string().min(1, 'must say why').max(1000)
+const voidSchema = z.object({ reason }).strict()
+const amendSchema = z.object({ properties: z.record(z.string(), z.json()), reason }).strict()
+
+export function eventDetail(e: EventWithVersions) {
+  return {
+    ...eventView(e),
+    status: e.status,
+    versions: e.versions.map((v) => ({
+      version: v.version,
+      action: v.action,
+      properties: v.properties,
+      reason: v.reason,
+      at: formatTimestamp(v.atMs),
+      ...(v.keyId === null ? {} : { keyId: v.keyId }),
+    })),
+  }
+}
 
 function requireJson(contentType: string | undefined): void {
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase()
@@ -53,6 +79,8 @@ export function limitParam(value: string | undefined): number {
 
 export function eventRoutes(ctx: AppContext) {
   const app = new Hono<AuthEnv>()
+
+  app.post('/import', importRoute(ctx))
 
   app.post('/', async (c) => {
     requireJson(c.req.header('content-type'))
@@ -107,7 +135,7 @@ export function eventRoutes(ctx: AppContext) {
       throw err
     }
     return c.json({
-      data: page.data.map((e) => ({ ...eventView(e), status: 'active' })),
+      data: page.data.map((e) => ({ ...eventView(e), status: e.status })),
       nextCursor: page.nextCursor,
     })
   })
@@ -115,11 +143,31 @@ export function eventRoutes(ctx: AppContext) {
   app.get('/:id', async (c) => {
     const event = await ctx.store.getEvent(c.get('principal').tenantId, c.req.param('id'))
     if (event === undefined) throw new HttpError('not_found', 'no event with this id')
-    return c.json({
-      ...eventView(event),
-      status: 'active',
-      versions: [{ version: 1, properties: event.properties, reason: null, at: formatTimestamp(event.receivedAtMs) }],
-    })
+    return c.json(eventDetail(event))
+  })
+
+  app.post('/:id/void', async (c) => {
+    const input = await readJsonBody(c.req.raw, voidSchema)
+    const p = c.get('principal')
+    const result = await ctx.store.voidEvent(p.tenantId, c.req.param('id'), input.reason, p.keyId, ctx.clock.now())
+    if (!result.ok) {
+      throw result.code === 'not_found' ? new HttpError('not_found', 'no event with this id') : new HttpError('conflict', 'the event is already voided')
+    }
+    return c.json(eventDetail(result.event))
+  })
+
+  app.post('/:id/amend', async (c) => {
+    const input = await readJsonBody(c.req.raw, amendSchema)
+    const problem = checkProperties(input.properties)
+    if (problem !== undefined) throw new HttpError('invalid_body', problem)
+    const bytes = utf8ByteLength(JSON.stringify(input.properties))
+    if (bytes > MAX_EVENT_BYTES) throw new HttpError('invalid_body', `properties: ${bytes} bytes is over the ${MAX_EVENT_BYTES}-byte event limit`)
+    const p = c.get('principal')
+    const result = await ctx.store.amendEvent(p.tenantId, c.req.param('id'), input.properties as Properties, input.reason, p.keyId, ctx.clock.now())
+    if (!result.ok) {
+      throw result.code === 'not_found' ? new HttpError('not_found', 'no event with this id') : new HttpError('conflict', 'a voided event cannot be amended')
+    }
+    return c.json(eventDetail(result.event))
   })
 
   return app

@@ -6,3 +6,6 @@ export { SqliteStore, type SqliteStoreOptions, SCHEMA_VERSION, openDatabase } fr
 export * from './auth/keys.js'
 export { canonicalJson, jsonEqual } from './json.js'
 export { ingestEvents, checkEvent, type IngestContext } from './ingest/ingest.js'
+export * from './meters/index.js'
+export * from './decimal.js'
+export { DerivedState } from './store/sqlite/derived.js'

@@ -93,7 +93,7 @@ const usageExtras = {
   description: z.string().max(500).optional(),
 }
 
-export const chargeSchema = z.union([
+export const chargeSchema = z.discriminatedUnion('model', [
   z.object({ key, model: z.literal('flat'), amount: decimalString, timing: z.enum(['advance', 'arrears']).optional(), description: z.string().max(500).optional() }).strict(),
   z.object({ ...usageExtras, model: z.literal('per_unit'), unitAmount: decimalString }).strict(),
   z.object({ ...usageExtras, model: z.literal('package'), packageSize: positiveDecimal, amount: decimalString, round: z.enum(['up', 'down']).optional() }).strict(),

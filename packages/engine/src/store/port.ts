@@ -1,6 +1,7 @@
 // The storage port. Asynchronous so that PostgreSQL fits behind it unchanged; the SQLite store
 // does its work synchronously inside. Every store passes the same conformance suite.
-import type { Properties, ValidEvent } from '@meterkit/protocol'
+import type { JsonValue, Properties, TenantConfig, ValidEvent } from '@meterkit/protocol'
+import type { UsageResult, UsageWindow } from '../meters/usage.js'
 
 export type EventSource = 'server' | 'browser' | 'import'
 
@@ -23,7 +24,79 @@ export interface StoredEvent {
   reservationId: string | undefined
   source: EventSource
   receivedAtMs: number
+  status: EventStatus
 }
+
+export type EventStatus = 'active' | 'amended' | 'voided'
+
+export interface EventVersion {
+  version: number
+  action: 'receive' | 'amend' | 'void'
+  properties: Properties | null
+  reason: string | null
+  atMs: number
+  keyId: string | null
+}
+
+export interface EventWithVersions extends StoredEvent {
+  /** The properties as received (version 1); `properties` holds the current ones. */
+  versions: EventVersion[]
+}
+
+export interface Customer {
+  id: string
+  name: string | null
+  email: string | null
+  timezone: string
+  metadata: Record<string, JsonValue> | null
+  createdAtMs: number
+}
+
+export interface CustomerInput {
+  id: string
+  name?: string | null
+  email?: string | null
+  timezone?: string
+  metadata?: Record<string, JsonValue> | null
+}
+
+export interface ConfigVersion {
+  version: number
+  config: TenantConfig
+  appliedAtMs: number
+}
+
+export interface UsageRequest {
+  customerId: string
+  meter: string
+  fromMs: number
+  toMs: number
+  window: UsageWindow
+  groupBy: string[]
+}
+
+export interface UsageEventsRequest {
+  customerId: string
+  meter: string
+  fromMs: number
+  toMs: number
+  /** Only events whose group has these values (dimension → value). */
+  group?: Record<string, JsonValue>
+  cursor?: string
+  limit: number
+}
+
+export interface UsageEvent {
+  id: string
+  timestampMs: number
+  value: string | null
+  group: Record<string, JsonValue>
+}
+
+/** Expected failures of a correction, as values. */
+export type CorrectionResult =
+  | { ok: true; event: EventWithVersions }
+  | { ok: false; code: 'not_found' | 'voided' }
 
 export interface EventQuery {
   customerId?: string
@@ -61,7 +134,7 @@ export interface Store {
    * content). Dedup has no time window. Resolves only after the commit is durable.
    */
   ingest(batch: IngestBatch): Promise<IngestOutcome[]>
-  getEvent(tenantId: number, id: string): Promise<StoredEvent | undefined>
+  getEvent(tenantId: number, id: string): Promise<EventWithVersions | undefined>
   listEvents(tenantId: number, query: EventQuery): Promise<Page<StoredEvent>>
 
   createTenant(name: string, nowMs: number): Promise<Tenant>
@@ -74,6 +147,23 @@ export interface Store {
   findApiKeyByHash(hash: Buffer): Promise<ApiKeyRecord | undefined>
   revokeApiKey(tenantId: number, id: string, nowMs: number): Promise<boolean>
   hasActiveKey(tenantId: number): Promise<boolean>
+
+  /** The current configuration (version 0, empty, before the first apply). */
+  getConfig(tenantId: number): Promise<ConfigVersion>
+  /** Stores a new version when it differs from the current one; rollups follow the new meters. */
+  applyConfig(tenantId: number, config: TenantConfig, keyId: string | null, nowMs: number): Promise<ConfigVersion & { changed: boolean }>
+
+  /** Creates the customer, or updates the fields given (customers also appear with their first event). */
+  putCustomer(tenantId: number, input: CustomerInput, nowMs: number): Promise<{ customer: Customer; created: boolean }>
+  getCustomer(tenantId: number, id: string): Promise<Customer | undefined>
+
+  /** Metered usage from rollups (and the few events not folded into them yet). */
+  usage(tenantId: number, request: UsageRequest): Promise<UsageResult | { error: string }>
+  /** The exact events behind a usage figure, oldest first, paged. */
+  usageEvents(tenantId: number, request: UsageEventsRequest): Promise<Page<UsageEvent> | { error: string }>
+
+  voidEvent(tenantId: number, id: string, reason: string, keyId: string | null, nowMs: number): Promise<CorrectionResult>
+  amendEvent(tenantId: number, id: string, properties: Properties, reason: string, keyId: string | null, nowMs: number): Promise<CorrectionResult>
 
   /** Whether the store can take writes (readiness). */
   ping(): Promise<void>

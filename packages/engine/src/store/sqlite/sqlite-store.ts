@@ -1,9 +1,21 @@
 // The embedded store: one SQLite file in WAL mode with synchronous=FULL, so a commit that
 // returned survives a crash of the process or the machine. Each ingest batch is one transaction.
 import type Database from 'better-sqlite3'
-import type { Properties } from '@meterkit/protocol'
+import type { JsonValue, Properties, TenantConfig } from '@meterkit/protocol'
+import { canonicalJson } from '../../json.js'
+import type { UsageResult } from '../../meters/usage.js'
 import type {
   ApiKeyRecord,
+  ConfigVersion,
+  CorrectionResult,
+  Customer,
+  CustomerInput,
+  EventStatus,
+  EventVersion,
+  EventWithVersions,
+  UsageEvent,
+  UsageEventsRequest,
+  UsageRequest,
   EventQuery,
   EventSource,
   IngestBatch,
@@ -18,6 +30,8 @@ import { decodeCursor, encodeCursor } from './cursor.js'
 import { EventWriter, OUTCOMES, toRowBatch } from './event-writer.js'
 import { GroupCommitter } from './group-commit.js'
 import { WriterThread } from './writer-thread.js'
+import { DerivedState, EMPTY_CONFIG } from './derived.js'
+import { UsageReader } from './usage-reader.js'
 
 export interface SqliteStoreOptions {
   /** How long a writer waits for another process's lock before failing, in ms. */
@@ -38,6 +52,36 @@ interface EventRow {
   reservation_id: string | null
   source: EventSource
   received_at: number
+  status: EventStatus
+}
+
+interface VersionRow {
+  version: number
+  action: 'amend' | 'void'
+  properties: string | null
+  reason: string
+  at: number
+  key_id: string | null
+}
+
+interface CustomerRow {
+  id: string
+  name: string | null
+  email: string | null
+  timezone: string
+  metadata: string | null
+  created_at: number
+}
+
+function toCustomer(row: CustomerRow): Customer {
+  return {
+    id: row.id,
+    name: row.name,
+    email: row.email,
+    timezone: row.timezone,
+    metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, JsonValue>),
+    createdAtMs: row.created_at,
+  }
 }
 
 interface KeyRow {
@@ -58,6 +102,7 @@ function toStoredEvent(row: EventRow): StoredEvent {
     reservationId: row.reservation_id ?? undefined,
     source: row.source,
     receivedAtMs: row.received_at,
+    status: row.status,
   }
 }
 
@@ -65,11 +110,13 @@ function toKey(row: KeyRow): ApiKeyRecord {
   return { id: row.id, tenantId: row.tenant_id, name: row.name, createdAtMs: row.created_at, revokedAtMs: row.revoked_at }
 }
 
-const EVENT_COLUMNS = 'id, event, customer_id, ts, properties, reservation_id, source, received_at'
+const EVENT_COLUMNS = 'id, event, customer_id, ts, coalesce(current, properties) AS properties, reservation_id, source, received_at, status'
 
 export class SqliteStore implements Store {
   readonly db: Database.Database
   private readonly stmt
+  private readonly derived: DerivedState
+  private readonly usageReader: UsageReader
   private readonly committer: GroupCommitter | undefined
   private readonly writerThread: WriterThread | undefined
 
@@ -83,7 +130,25 @@ export class SqliteStore implements Store {
     }
 
     const db = this.db
+    this.derived = new DerivedState(db)
+    this.usageReader = new UsageReader(db, this.derived)
     this.stmt = {
+      eventCore: db.prepare('SELECT seq, event, customer_id, ts, status, properties FROM events WHERE tenant_id = ? AND id = ?'),
+      versions: db.prepare('SELECT version, action, properties, reason, at, key_id FROM event_versions WHERE tenant_id = ? AND id = ? ORDER BY version'),
+      nextVersion: db.prepare('SELECT coalesce(max(version), 1) + 1 FROM event_versions WHERE tenant_id = ? AND id = ?').pluck(),
+      addVersion: db.prepare('INSERT INTO event_versions (tenant_id, id, version, action, properties, reason, at, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      setVoided: db.prepare("UPDATE events SET status = 'voided' WHERE tenant_id = ? AND id = ?"),
+      setAmended: db.prepare("UPDATE events SET status = 'amended', current = ? WHERE tenant_id = ? AND id = ?"),
+      currentConfig: db.prepare('SELECT version, config, applied_at FROM config_versions WHERE tenant_id = ? ORDER BY version DESC LIMIT 1'),
+      insertConfig: db.prepare('INSERT INTO config_versions (tenant_id, version, config, applied_at, key_id) VALUES (?, ?, ?, ?, ?)'),
+      getCustomer: db.prepare('SELECT id, name, email, timezone, metadata, created_at FROM customers WHERE tenant_id = ? AND id = ?'),
+      insertCustomer: db.prepare(
+        'INSERT INTO customers (tenant_id, id, name, email, timezone, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      ),
+      updateCustomer: db.prepare(
+        `UPDATE customers SET name = coalesce(?, name), email = coalesce(?, email), timezone = coalesce(?, timezone),
+         metadata = coalesce(?, metadata) WHERE tenant_id = ? AND id = ?`,
+      ),
       getEvent: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE tenant_id = ? AND id = ?`),
       insertTenant: db.prepare('INSERT INTO tenants (name, created_at) VALUES (?, ?) RETURNING id'),
       getTenant: db.prepare('SELECT id, name, created_at FROM tenants WHERE id = ?'),
@@ -108,9 +173,113 @@ export class SqliteStore implements Store {
     return Array.from(codes, (code) => OUTCOMES[code]!)
   }
 
-  async getEvent(tenantId: number, id: string): Promise<StoredEvent | undefined> {
+  async getEvent(tenantId: number, id: string): Promise<EventWithVersions | undefined> {
+    return this.db.transaction(() => this.eventWithVersions(tenantId, id))()
+  }
+
+  private eventWithVersions(tenantId: number, id: string): EventWithVersions | undefined {
     const row = this.stmt.getEvent.get(tenantId, id) as EventRow | undefined
-    return row === undefined ? undefined : toStoredEvent(row)
+    if (row === undefined) return undefined
+    const event = toStoredEvent(row)
+    const original = (this.stmt.eventCore.get(tenantId, id) as { properties: string }).properties
+    const versions: EventVersion[] = [
+      { version: 1, action: 'receive', properties: JSON.parse(original) as Properties, reason: null, atMs: event.receivedAtMs, keyId: null },
+      ...(this.stmt.versions.all(tenantId, id) as VersionRow[]).map((v) => ({
+        version: v.version,
+        action: v.action,
+        properties: v.properties === null ? null : (JSON.parse(v.properties) as Properties),
+        reason: v.reason,
+        atMs: v.at,
+        keyId: v.key_id,
+      })),
+    ]
+    return { ...event, versions }
+  }
+
+  private correct(tenantId: number, id: string, apply: (core: { seq: number; event: string; customer_id: string; ts: number }) => void): CorrectionResult {
+    return this.db.transaction((): CorrectionResult => {
+      const core = this.stmt.eventCore.get(tenantId, id) as { seq: number; event: string; customer_id: string; ts: number; status: EventStatus } | undefined
+      if (core === undefined) return { ok: false, code: 'not_found' }
+      if (core.status === 'voided') return { ok: false, code: 'voided' }
+      apply(core)
+      // Figures already folded are recomputed from the raw events; newer ones fold as usual.
+      if (core.seq <= this.derived.watermark()) {
+        const meters = this.derived.tenant(tenantId).byEvent.get(core.event) ?? []
+        if (meters.length > 0) this.derived.recomputeBucket(tenantId, core.customer_id, core.ts, new Set(meters.map((m) => m.key)))
+      }
+      return { ok: true, event: this.eventWithVersions(tenantId, id)! }
+    }).immediate()
+  }
+
+  async voidEvent(tenantId: number, id: string, reason: string, keyId: string | null, nowMs: number): Promise<CorrectionResult> {
+    return this.correct(tenantId, id, () => {
+      this.stmt.addVersion.run(tenantId, id, this.stmt.nextVersion.get(tenantId, id), 'void', null, reason, nowMs, keyId)
+      this.stmt.setVoided.run(tenantId, id)
+    })
+  }
+
+  async amendEvent(tenantId: number, id: string, properties: Properties, reason: string, keyId: string | null, nowMs: number): Promise<CorrectionResult> {
+    const json = JSON.stringify(properties)
+    return this.correct(tenantId, id, () => {
+      this.stmt.addVersion.run(tenantId, id, this.stmt.nextVersion.get(tenantId, id), 'amend', json, reason, nowMs, keyId)
+      this.stmt.setAmended.run(json, tenantId, id)
+    })
+  }
+
+  /** Folds every event past the watermark into the derived state now (tests, verify, shutdown). */
+  foldAll(): number {
+    let total = 0
+    for (let n = this.derived.fold(100_000); n > 0; n = this.derived.fold(100_000)) total += n
+    return total
+  }
+
+  /** Rebuilds the derived state from raw events in memory and reports any difference. */
+  verify(): { events: number; rollups: number; differences: string[] } {
+    return this.db.transaction(() => this.derived.verify())()
+  }
+
+  async getConfig(tenantId: number): Promise<ConfigVersion> {
+    const row = this.stmt.currentConfig.get(tenantId) as { version: number; config: string; applied_at: number } | undefined
+    return row === undefined
+      ? { version: 0, config: EMPTY_CONFIG, appliedAtMs: 0 }
+      : { version: row.version, config: JSON.parse(row.config) as TenantConfig, appliedAtMs: row.applied_at }
+  }
+
+  async applyConfig(tenantId: number, config: TenantConfig, keyId: string | null, nowMs: number): Promise<ConfigVersion & { changed: boolean }> {
+    return this.db.transaction(() => {
+      const row = this.stmt.currentConfig.get(tenantId) as { version: number; config: string; applied_at: number } | undefined
+      const previous = row === undefined ? EMPTY_CONFIG : (JSON.parse(row.config) as TenantConfig)
+      const json = JSON.stringify(config)
+      if (row !== undefined && canonicalJson(JSON.parse(row.config) as JsonValue) === canonicalJson(JSON.parse(json) as JsonValue)) {
+        return { version: row.version, config: previous, appliedAtMs: row.applied_at, changed: false }
+      }
+      const version = (row?.version ?? 0) + 1
+      this.stmt.insertConfig.run(tenantId, version, json, nowMs, keyId)
+      this.derived.applyConfig(tenantId, previous, config)
+      return { version, config, appliedAtMs: nowMs, changed: true }
+    }).immediate()
+  }
+
+  async putCustomer(tenantId: number, input: CustomerInput, nowMs: number): Promise<{ customer: Customer; created: boolean }> {
+    return this.db.transaction(() => {
+      const metadata = input.metadata === undefined || input.metadata === null ? null : JSON.stringify(input.metadata)
+      const { changes } = this.stmt.insertCustomer.run(tenantId, input.id, input.name ?? null, input.email ?? null, input.timezone ?? 'UTC', metadata, nowMs)
+      if (changes === 0) this.stmt.updateCustomer.run(input.name ?? null, input.email ?? null, input.timezone ?? null, metadata, tenantId, input.id)
+      return { customer: toCustomer(this.stmt.getCustomer.get(tenantId, input.id) as CustomerRow), created: changes === 1 }
+    }).immediate()
+  }
+
+  async getCustomer(tenantId: number, id: string): Promise<Customer | undefined> {
+    const row = this.stmt.getCustomer.get(tenantId, id) as CustomerRow | undefined
+    return row && toCustomer(row)
+  }
+
+  async usage(tenantId: number, request: UsageRequest): Promise<UsageResult | { error: string }> {
+    return this.usageReader.usage(tenantId, request)
+  }
+
+  async usageEvents(tenantId: number, request: UsageEventsRequest): Promise<Page<UsageEvent> | { error: string }> {
+    return this.usageReader.usageEvents(tenantId, request)
   }
 
   async listEvents(tenantId: number, query: EventQuery): Promise<Page<StoredEvent>> {

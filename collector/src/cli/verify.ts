@@ -1,0 +1,23 @@
+// `meterkit verify [--db FILE]`: rebuilds every rollup from the raw events and reports any
+// difference. Safe while a server runs on the same database (it reads one snapshot).
+import { parseArgs } from 'node:util'
+import { SqliteStore } from '@meterkit/engine'
+
+export async function verifyCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { db: { type: 'string' } } })
+  const store = new SqliteStore(values.db ?? process.env.MK_DB ?? './meterkit.db')
+  try {
+    const started = performance.now()
+    const report = store.verify()
+    const seconds = (performance.now() - started) / 1000
+    process.stdout.write(`verified ${report.events} events against ${report.rollups} rollups in ${seconds.toFixed(2)} s\n`)
+    if (report.differences.length === 0) {
+      process.stdout.write('no difference: the rollups agree with the raw events\n')
+      return 0
+    }
+    for (const d of report.differences) process.stdout.write(`difference: ${d}\n`)
+    return 1
+  } finally {
+    await store.close()
+  }
+}

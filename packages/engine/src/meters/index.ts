@@ -1,0 +1,5 @@
+export * from './aggregate.js'
+export * from './buckets.js'
+export * from './meter.js'
+export * from './timezone.js'
+export * from './usage.js'
