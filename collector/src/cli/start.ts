@@ -16,21 +16,30 @@ export async function startCommand(argv: string[]): Promise<number | undefined> 
   })
   const port = Number(values.port ?? process.env.PORT ?? 8790)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be a port number')
-  const server = await startServer({
+  // Signals are handled from the first moment, so a SIGTERM right after start still drains.
+  const running: { server?: Promise<Awaited<ReturnType<typeof startServer>>> } = {}
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    console.log(`meterkit: ${signal} received, draining`)
+    // A signal during start waits for the start to finish, then drains like any other.
+    ;(running.server ?? Promise.reject(new Error('not started')))
+      .then((s) => s.close())
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      )
+  }
+  process.once('SIGTERM', () => stop('SIGTERM'))
+  process.once('SIGINT', () => stop('SIGINT'))
+  running.server = startServer({
     port,
     host: values.host ?? process.env.HOST ?? '127.0.0.1',
     dbPath: values.db ?? process.env.MK_DB ?? './meterkit.db',
     adminKey: values['admin-key'] ?? process.env.MK_ADMIN_KEY,
     configPath: values.config ?? process.env.MK_CONFIG,
   })
-  const stop = (signal: string) => {
-    console.log(`meterkit: ${signal} received, draining`)
-    server.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    )
-  }
-  process.once('SIGTERM', () => stop('SIGTERM'))
-  process.once('SIGINT', () => stop('SIGINT'))
+  await running.server
   return undefined
 }

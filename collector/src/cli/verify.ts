@@ -11,6 +11,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
     const report = store.verify()
     const seconds = (performance.now() - started) / 1000
     process.stdout.write(`verified ${report.events} events against ${report.rollups} rollups in ${seconds.toFixed(2)} s\n`)
+    if (report.unfolded > 0) process.stdout.write(`${report.unfolded} newer events are not folded yet (readers add them from the raw events)\n`)
     if (report.differences.length === 0) {
       process.stdout.write('no difference: the rollups agree with the raw events\n')
       return 0

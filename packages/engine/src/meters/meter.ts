@@ -1,7 +1,6 @@
 // A meter compiled for evaluation: which events it counts, and what each one contributes.
 import type { Aggregation, JsonValue, MeterConfig } from '@meterkit/protocol'
-import type { Decimal } from '../decimal.js'
-import { toDecimal } from '../decimal.js'
+import { type Numeric, toNumeric } from '../decimal.js'
 import { canonicalJson } from '../json.js'
 import type { EventSource } from '../store/port.js'
 
@@ -21,7 +20,7 @@ export interface CompiledMeter {
 export interface Contribution {
   groupKey: string
   /** For sum, min, max, latest, avg. */
-  value: Decimal | undefined
+  value: Numeric | undefined
   /** For unique_count: the value's JSON form (5 and "5" differ). */
   unique: string | undefined
 }
@@ -83,7 +82,7 @@ export function contribution(
       return v === undefined || v === null ? undefined : { groupKey, value: undefined, unique: canonicalJson(v) }
     }
     default: {
-      const value = toDecimal(valueAt(properties, meter.valuePath!))
+      const value = toNumeric(valueAt(properties, meter.valuePath!))
       return value === undefined ? undefined : { groupKey, value, unique: undefined }
     }
   }

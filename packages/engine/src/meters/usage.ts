@@ -93,7 +93,7 @@ export class UsageAccumulator {
 
   addEvent(ts: number, id: string, c: Contribution): void {
     for (const cell of this.cells(ts, c.groupKey)) {
-      addContribution(cell.partial, c, ts, id)
+      addContribution(cell.partial, c, ts, id, this.meter.aggregation)
       if (c.unique !== undefined) cell.uniques.add(c.unique)
     }
   }

@@ -4,8 +4,8 @@
 // stay the source of truth: every figure here can be rebuilt from them (`verify` does).
 import type Database from 'better-sqlite3'
 import { type JsonValue, type MeterConfig, type TenantConfig } from '@meterkit/protocol'
-import { decimal, formatDecimal } from '../../decimal.js'
-import { type Partial, addContribution, emptyPartial, mergePartial } from '../../meters/aggregate.js'
+import { DecimalSum, decimal } from '../../decimal.js'
+import { type Partial, addContribution, emptyPartial, mergePartial, numericText, sumText } from '../../meters/aggregate.js'
 import { BUCKET_MS, bucketOf } from '../../meters/buckets.js'
 import { type CompiledMeter, compileMeter, contribution } from '../../meters/meter.js'
 import { canonicalJson } from '../../json.js'
@@ -57,7 +57,7 @@ interface Accumulated {
 export function rowToPartial(row: RollupRow): Partial {
   return {
     count: row.count,
-    sum: row.sum === null ? undefined : decimal(row.sum),
+    sum: row.sum === null ? undefined : DecimalSum.of(row.sum),
     min: row.min === null ? undefined : decimal(row.min),
     max: row.max === null ? undefined : decimal(row.max),
     latestTs: row.latest_ts ?? undefined,
@@ -66,7 +66,6 @@ export function rowToPartial(row: RollupRow): Partial {
   }
 }
 
-const text = (d: Partial['sum']) => (d === undefined ? null : formatDecimal(d))
 
 export function compileConfig(version: number, config: TenantConfig): TenantMeters {
   const byKey = new Map<string, CompiledMeter>()
@@ -97,6 +96,8 @@ export class DerivedState {
          ORDER BY tenant_id, customer_id, ts, seq`,
       ),
       advance: db.prepare("UPDATE index_state SET seq = ? WHERE name = 'customer_events'"),
+      generation: db.prepare("SELECT seq FROM index_state WHERE name = 'generation'").pluck(),
+      bumpGeneration: db.prepare("UPDATE index_state SET seq = seq + 1 WHERE name = 'generation'"),
       eventsInRange: db.prepare(
         `SELECT seq, tenant_id, id, event, customer_id, ts, coalesce(current, properties) AS properties, source, status
          FROM events WHERE seq > ? AND seq <= ?`,
@@ -155,19 +156,52 @@ export class DerivedState {
   /** Folds up to `maxRows` events past the watermark into the index and rollups; answers how many. */
   fold(maxRows: number): number {
     return this.db.transaction(() => {
-      const from = this.stmt.watermark.get() as number
-      const to = Math.min(this.stmt.lastSeq.get() as number, from + maxRows)
-      if (to <= from) return 0
-      this.stmt.fillCustomerIndex.run(from, to)
-      this.refreshAll()
-      const acc = new Map<string, Accumulated>()
-      for (const row of this.stmt.eventsInRange.iterate(from, to) as IterableIterator<EventFoldRow>) {
-        this.accumulate(acc, row, undefined)
-      }
-      this.write(acc)
-      this.stmt.advance.run(to)
-      return to - from
+      const prepared = this.prepareFold(maxRows)
+      return prepared === undefined ? 0 : this.commitFold(prepared)
     }).immediate()
+  }
+
+  /**
+   * The same fold for a thread other than the writer: the reading and adding up happen in a read
+   * snapshot, without the write lock, and only the writing takes it, briefly. If a correction or
+   * a configuration change landed in between (the generation moved), the fold is redone under
+   * the lock.
+   */
+  foldConcurrently(maxRows: number): number {
+    const prepared = this.db.transaction(() => this.prepareFold(maxRows))()
+    if (prepared === undefined) return 0
+    return this.db.transaction(() => {
+      if (this.stmt.watermark.get() !== prepared.from || this.stmt.generation.get() !== prepared.generation) {
+        const again = this.prepareFold(maxRows)
+        return again === undefined ? 0 : this.commitFold(again)
+      }
+      return this.commitFold(prepared)
+    }).immediate()
+  }
+
+  /** Marks that raw events or meters changed outside a fold. Call inside the write transaction. */
+  bumpGeneration(): void {
+    this.stmt.bumpGeneration.run()
+  }
+
+  private prepareFold(maxRows: number): { from: number; to: number; generation: number; acc: Map<string, Accumulated> } | undefined {
+    const from = this.stmt.watermark.get() as number
+    const to = Math.min(this.stmt.lastSeq.get() as number, from + maxRows)
+    if (to <= from) return undefined
+    const generation = this.stmt.generation.get() as number
+    this.refreshAll()
+    const acc = new Map<string, Accumulated>()
+    for (const row of this.stmt.eventsInRange.iterate(from, to) as IterableIterator<EventFoldRow>) {
+      this.accumulate(acc, row, undefined)
+    }
+    return { from, to, generation, acc }
+  }
+
+  private commitFold(p: { from: number; to: number; acc: Map<string, Accumulated> }): number {
+    this.stmt.fillCustomerIndex.run(p.from, p.to)
+    this.write(p.acc)
+    this.stmt.advance.run(p.to)
+    return p.to - p.from
   }
 
   private accumulate(acc: Map<string, Accumulated>, row: EventFoldRow, only: ReadonlySet<string> | undefined): void {
@@ -175,19 +209,20 @@ export class DerivedState {
     const meters = this.configs.get(row.tenant_id)?.byEvent.get(row.event)
     if (meters === undefined) return
     let properties: JsonValue | undefined
+    const bucket = bucketOf(row.ts)
+    const base = `${row.tenant_id}\u0001${row.customer_id}\u0001${bucket}\u0001`
     for (const meter of meters) {
       if (only !== undefined && !only.has(meter.key)) continue
       properties ??= JSON.parse(row.properties) as JsonValue
       const c = contribution(meter, row.event, row.source, properties)
       if (c === undefined) continue
-      const bucket = bucketOf(row.ts)
-      const k = `${row.tenant_id}\u0001${meter.key}\u0001${row.customer_id}\u0001${bucket}\u0001${c.groupKey}`
+      const k = `${base}${meter.key}\u0001${c.groupKey}`
       let a = acc.get(k)
       if (a === undefined) {
         a = { tenantId: row.tenant_id, meter: meter.key, customerId: row.customer_id, bucket, groupKey: c.groupKey, partial: emptyPartial(), uniques: new Set() }
         acc.set(k, a)
       }
-      addContribution(a.partial, c, row.ts, row.id)
+      addContribution(a.partial, c, row.ts, row.id, meter.aggregation)
       if (c.unique !== undefined) a.uniques.add(c.unique)
     }
   }
@@ -197,8 +232,8 @@ export class DerivedState {
       const existing = this.stmt.getRollup.get(a.tenantId, a.meter, a.customerId, a.bucket, a.groupKey) as RollupRow | undefined
       const p = existing === undefined ? a.partial : rowToPartial(existing)
       if (existing !== undefined) mergePartial(p, a.partial)
-      this.stmt.putRollup.run(a.tenantId, a.meter, a.customerId, a.bucket, a.groupKey, p.count, text(p.sum), text(p.min), text(p.max),
-        p.latestTs ?? null, p.latestId ?? null, text(p.latestValue))
+      this.stmt.putRollup.run(a.tenantId, a.meter, a.customerId, a.bucket, a.groupKey, p.count, sumText(p.sum), numericText(p.min), numericText(p.max),
+        p.latestTs ?? null, p.latestId ?? null, numericText(p.latestValue))
       for (const value of a.uniques) this.stmt.putUnique.run(a.tenantId, a.meter, a.customerId, a.bucket, a.groupKey, value)
     }
   }
@@ -208,7 +243,7 @@ export class DerivedState {
    * with the stored rollups, unique values and customer index: the standing proof that the fast
    * figures and the facts agree. Run it inside a read transaction for a consistent snapshot.
    */
-  verify(maxDifferences = 50): { events: number; rollups: number; differences: string[] } {
+  verify(maxDifferences = 50): { events: number; unfolded: number; rollups: number; differences: string[] } {
     const w = this.watermark()
     this.refreshAll()
     const acc = new Map<string, Accumulated>()
@@ -228,25 +263,25 @@ export class DerivedState {
     const seen = new Set<string>()
     for (const row of stored) {
       rollups++
-      const k = `${row.tenant_id}\u0001${row.meter}\u0001${row.customer_id}\u0001${row.bucket}\u0001${row.group_key}`
+      const k = `${row.tenant_id}\u0001${row.customer_id}\u0001${row.bucket}\u0001${row.meter}\u0001${row.group_key}`
       seen.add(k)
       const expected = acc.get(k)
-      const where = `tenant ${row.tenant_id} meter ${row.meter} customer ${row.customer_id} bucket ${new Date(row.bucket).toISOString()} group ${row.group_key || '(none)'}`
+      const where = () => `tenant ${row.tenant_id} meter ${row.meter} customer ${row.customer_id} bucket ${new Date(row.bucket).toISOString()} group ${row.group_key || '(none)'}`
       if (expected === undefined) {
-        note(`${where}: stored rollup has no events behind it`)
+        note(`${where()}: stored rollup has no events behind it`)
         continue
       }
       const p = expected.partial
-      const want = [p.count, text(p.sum), text(p.min), text(p.max), p.latestTs ?? null, p.latestId ?? null, text(p.latestValue)]
+      const want = [p.count, sumText(p.sum), numericText(p.min), numericText(p.max), p.latestTs ?? null, p.latestId ?? null, numericText(p.latestValue)]
       const got = [row.count, row.sum, row.min, row.max, row.latest_ts, row.latest_id, row.latest_value]
-      if (JSON.stringify(want) !== JSON.stringify(got)) note(`${where}: stored ${JSON.stringify(got)}, events give ${JSON.stringify(want)}`)
+      if (want.some((v, i) => v !== got[i])) note(`${where()}: stored ${JSON.stringify(got)}, events give ${JSON.stringify(want)}`)
     }
     for (const [k, a] of acc) {
       if (!seen.has(k)) note(`tenant ${a.tenantId} meter ${a.meter} customer ${a.customerId} bucket ${new Date(a.bucket).toISOString()}: events give a rollup that is not stored`)
     }
     const uniques = new Map<string, Set<string>>()
     for (const u of this.db.prepare('SELECT tenant_id, meter, customer_id, bucket, group_key, value FROM meter_uniques').iterate() as IterableIterator<{ tenant_id: number; meter: string; customer_id: string; bucket: number; group_key: string; value: string }>) {
-      const k = `${u.tenant_id}\u0001${u.meter}\u0001${u.customer_id}\u0001${u.bucket}\u0001${u.group_key}`
+      const k = `${u.tenant_id}\u0001${u.customer_id}\u0001${u.bucket}\u0001${u.meter}\u0001${u.group_key}`
       let set = uniques.get(k)
       if (set === undefined) uniques.set(k, (set = new Set()))
       set.add(u.value)
@@ -259,7 +294,8 @@ export class DerivedState {
     }
     const indexed = this.db.prepare('SELECT count(*) FROM customer_events').pluck().get() as number
     if (indexed !== events) note(`customer index holds ${indexed} events, the events table ${events} up to the watermark`)
-    return { events, rollups, differences }
+    const unfolded = (this.stmt.lastSeq.get() as number) - w
+    return { events, unfolded, rollups, differences }
   }
 
   /**
@@ -267,6 +303,7 @@ export class DerivedState {
    * amend). Call inside a write transaction. Events past the watermark are left to the next fold.
    */
   recomputeBucket(tenantId: number, customerId: string, ts: number, meterKeys: ReadonlySet<string>): void {
+    this.bumpGeneration()
     const bucket = bucketOf(ts)
     this.tenant(tenantId)
     for (const meter of meterKeys) {
@@ -286,6 +323,7 @@ export class DerivedState {
    * write transaction that stores the new version.
    */
   applyConfig(tenantId: number, previous: TenantConfig, next: TenantConfig): void {
+    this.bumpGeneration()
     const before = new Map(previous.meters.map((m) => [m.key, canonicalJson(m as unknown as JsonValue)]))
     const after = new Map(next.meters.map((m) => [m.key, m]))
     for (const [key, json] of before) {

@@ -11,6 +11,8 @@ export interface GroupCommitOptions {
   indexAfterEvents?: number
   /** Idle time after which the rest is indexed, in ms. */
   indexIdleMs?: number
+  /** Fold derived state here (in-thread stores); false where a maintenance thread does it. */
+  fold?: boolean
 }
 
 interface Pending {
@@ -30,9 +32,12 @@ export class GroupCommitter {
 
   constructor(private readonly writer: EventWriter, options: GroupCommitOptions = {}) {
     this.maxGroupEvents = options.maxGroupEvents ?? 20_000
-    this.indexAfterEvents = options.indexAfterEvents ?? 50_000
+    this.indexAfterEvents = options.indexAfterEvents ?? 20_000
     this.indexIdleMs = options.indexIdleMs ?? 200
+    this.folds = options.fold ?? true
   }
+
+  private readonly folds: boolean
 
   submit(batch: RowBatch): Promise<Uint8Array> {
     return new Promise((resolve, reject) => {
@@ -76,8 +81,9 @@ export class GroupCommitter {
   }
 
   private index(): void {
+    if (!this.folds) return
     try {
-      while (this.writer.fold(100_000) === 100_000) {
+      while (this.writer.fold(50_000) === 50_000) {
         // keep going until caught up
       }
       this.unindexed = 0

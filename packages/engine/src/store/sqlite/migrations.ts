@@ -113,6 +113,11 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (tenant_id, id, version)
   ) WITHOUT ROWID;
   `,
+  // 3: a generation counter, bumped by every correction and configuration change, so a fold
+  // prepared outside the write lock can tell whether what it read is still current.
+  `
+  INSERT INTO index_state (name, seq) VALUES ('generation', 0);
+  `,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

@@ -202,6 +202,8 @@ export class SqliteStore implements Store {
       if (core === undefined) return { ok: false, code: 'not_found' }
       if (core.status === 'voided') return { ok: false, code: 'voided' }
       apply(core)
+      // A fold prepared before this correction must not write what it read.
+      this.derived.bumpGeneration()
       // Figures already folded are recomputed from the raw events; newer ones fold as usual.
       if (core.seq <= this.derived.watermark()) {
         const meters = this.derived.tenant(tenantId).byEvent.get(core.event) ?? []
@@ -234,7 +236,7 @@ export class SqliteStore implements Store {
   }
 
   /** Rebuilds the derived state from raw events in memory and reports any difference. */
-  verify(): { events: number; rollups: number; differences: string[] } {
+  verify(): { events: number; unfolded: number; rollups: number; differences: string[] } {
     return this.db.transaction(() => this.derived.verify())()
   }
 
@@ -318,7 +320,7 @@ export class SqliteStore implements Store {
           ${query.fromMs !== undefined ? 'AND ts >= ?' : ''} ${query.toMs !== undefined ? 'AND ts < ?' : ''})${filter}`
       const tail = `SELECT ${EVENT_COLUMNS} FROM events
           WHERE seq > (SELECT seq FROM index_state WHERE name = 'customer_events')
-          AND tenant_id = ? AND customer_id = ?${filter}`
+          AND +tenant_id = ? AND +customer_id = ?${filter.replaceAll(/\b(ts|event)\b/g, '+$1')}`
       sql = `SELECT * FROM (${indexed} UNION ALL ${tail}) ORDER BY ts DESC, id DESC LIMIT ?`
       const range = [...(query.fromMs !== undefined ? [query.fromMs] : []), ...(query.toMs !== undefined ? [query.toMs] : [])]
       args = [tenantId, query.customerId, ...range, ...params, tenantId, query.customerId, ...params, query.limit + 1]

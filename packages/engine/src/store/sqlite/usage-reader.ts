@@ -8,7 +8,7 @@ import { type CompiledMeter, contribution } from '../../meters/meter.js'
 import { UsageAccumulator } from '../../meters/usage.js'
 import type { Page, UsageEvent, UsageEventsRequest, UsageRequest } from '../port.js'
 import type { UsageResult } from '../../meters/usage.js'
-import { formatDecimal } from '../../decimal.js'
+import { numericText } from '../../meters/aggregate.js'
 import { decodeCursor, encodeCursor } from './cursor.js'
 import { type DerivedState, type EventFoldRow, type RollupRow, rowToPartial } from './derived.js'
 
@@ -34,7 +34,9 @@ export class UsageReader {
       ),
       tailEvents: db.prepare(
         `SELECT ${EVENT_FIELDS} FROM events e
-         WHERE e.seq > ? AND e.tenant_id = ? AND e.customer_id = ? AND e.event = ? AND e.ts >= ? AND e.ts < ?`,
+         WHERE e.seq > ? AND +e.tenant_id = ? AND +e.customer_id = ? AND +e.event = ? AND +e.ts >= ? AND +e.ts < ?`,
+        // The unary + keeps SQLite on the rowid range (the few events past the watermark)
+        // instead of the time index, which would scan the whole range.
       ),
     }
   }
@@ -119,7 +121,7 @@ export class UsageReader {
         matches.push({
           id: row.id,
           timestampMs: row.ts,
-          value: c.value !== undefined ? formatDecimal(c.value) : c.unique ?? null,
+          value: c.value !== undefined ? numericText(c.value) : c.unique ?? null,
           group,
         })
       }

@@ -16,12 +16,14 @@ export class WriterThread {
   private closed: Promise<void> | undefined
   private failure: Error | undefined
 
-  private readonly checkpointer: Worker
+  private readonly maintenance: Worker
 
   constructor(path: string, workerUrl: URL) {
     this.worker = new Worker(workerUrl, { workerData: { path } })
-    this.checkpointer = new Worker(new URL('./checkpointer.js', workerUrl), { workerData: { path, intervalMs: 500, maxWalBytes: 64 * 1024 * 1024 } })
-    this.checkpointer.unref()
+    this.maintenance = new Worker(new URL('./maintenance.js', workerUrl), {
+      workerData: { path, foldIntervalMs: 100, checkpointIntervalMs: 500, maxWalBytes: 64 * 1024 * 1024 },
+    })
+    this.maintenance.unref()
     this.worker.on('message', (msg: WriterReply) => {
       if (msg.type === 'closed') return
       const w = this.waiting.get(msg.id)
@@ -54,8 +56,10 @@ export class WriterThread {
       this.worker.once('exit', () => resolve())
       this.worker.postMessage({ type: 'close' } satisfies WriterRequest)
     }).then(() => new Promise<void>((resolve) => {
-      this.checkpointer.once('exit', () => resolve())
-      this.checkpointer.postMessage({ type: 'close' })
+      // Unref'd while running so an idle process can exit; held while it folds the rest.
+      this.maintenance.ref()
+      this.maintenance.once('exit', () => resolve())
+      this.maintenance.postMessage({ type: 'close' })
     }))
     return this.closed
   }

@@ -13,9 +13,10 @@ export type WriterReply =
 
 const port = parentPort!
 const db = openDatabase((workerData as { path: string }).path)
-// Checkpoints run on their own thread (checkpointer.ts).
+// Checkpoints run on their own thread (maintenance.ts).
 db.pragma('wal_autocheckpoint = 0')
-const committer = new GroupCommitter(new EventWriter(db))
+// The maintenance thread folds derived state (maintenance.ts).
+const committer = new GroupCommitter(new EventWriter(db), { fold: false })
 
 port.on('message', (msg: WriterRequest) => {
   if (msg.type === 'close') {

@@ -1,0 +1,60 @@
+// The maintenance thread: folds new events into the customer index and the meter rollups, and
+// checkpoints the WAL, on its own connection. Neither then stalls the ingest commits of the
+// writer thread, which only append events.
+import { statSync } from 'node:fs'
+import { parentPort, workerData } from 'node:worker_threads'
+import { openDatabase } from './connection.js'
+import { DerivedState } from './derived.js'
+
+const { path, foldIntervalMs, checkpointIntervalMs, maxWalBytes } = workerData as {
+  path: string
+  foldIntervalMs: number
+  checkpointIntervalMs: number
+  maxWalBytes: number
+}
+const db = openDatabase(path, { busyTimeoutMs: 30_000 })
+db.pragma('wal_autocheckpoint = 0')
+const derived = new DerivedState(db)
+
+function walBytes(): number {
+  try {
+    return statSync(`${path}-wal`).size
+  } catch {
+    return 0
+  }
+}
+
+function foldAll(): void {
+  try {
+    while (derived.foldConcurrently(50_000) === 50_000) {
+      // keep going until caught up
+    }
+  } catch (err) {
+    // Retried on the next tick; readers fold the events past the watermark themselves.
+    console.error(JSON.stringify({ level: 'warn', message: 'folding derived state failed; will retry', error: String(err) }))
+  }
+}
+
+function checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): void {
+  try {
+    db.pragma(`wal_checkpoint(${mode})`)
+    // Under steady writes a passive checkpoint never finds the log idle, so the log would only
+    // grow: past the cap, hold writers back for a moment and start the log over.
+    if (mode === 'PASSIVE' && walBytes() > maxWalBytes) db.pragma('wal_checkpoint(TRUNCATE)')
+  } catch {
+    // Busy or I/O trouble: the next tick tries again; the log only grows meanwhile.
+  }
+}
+
+const foldTimer = setInterval(foldAll, foldIntervalMs)
+const checkpointTimer = setInterval(() => checkpoint('PASSIVE'), checkpointIntervalMs)
+
+parentPort!.on('message', (msg: { type: 'close' }) => {
+  if (msg.type !== 'close') return
+  clearInterval(foldTimer)
+  clearInterval(checkpointTimer)
+  foldAll()
+  checkpoint('TRUNCATE')
+  db.close()
+  parentPort!.close()
+})
