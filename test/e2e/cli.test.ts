@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ADMIN_KEY, CLI, postEvents, startCollector, tempDir } from '../support/collector-process.js'
@@ -60,6 +61,39 @@ describe('meterkit CLI', () => {
       await collector.exited
     }
   }, 30_000)
+
+  it('apply, import with a progress bar, usage, verify', async () => {
+    const dir = tempDir()
+    const dbPath = join(dir, 'meterkit.db')
+    const collector = await startCollector(dbPath)
+    const env = { MK_API_KEY: ADMIN_KEY, MK_ENDPOINT: collector.url }
+    try {
+      const configPath = join(dir, 'config.json')
+      writeFileSync(configPath, JSON.stringify({ meters: [{ key: 'frames', event: 'render.completed', aggregation: 'sum', property: 'frames' }] }))
+      expect(run(['apply', configPath], env)).toContain('configuration version 1')
+      expect(run(['apply', configPath], env)).toContain('already applied (version 1)')
+      const bad = join(dir, 'bad.json')
+      writeFileSync(bad, JSON.stringify({ meters: [{ key: 'x', event: 'e', aggregation: 'sum' }] }))
+      expect(() => run(['apply', bad], env)).toThrow(/meters\.0\.property: is required/)
+
+      const lines = Array.from({ length: 25_000 }, (_, i) =>
+        JSON.stringify({ id: `imp-${i}`, event: 'render.completed', customerId: 'cus_1', timestamp: new Date(Date.UTC(2025, 0, 1) + i * 60_000).toISOString(), properties: { frames: 2 } }))
+      lines.splice(10, 0, '{"id":"broken"')
+      const file = join(dir, 'events.ndjson')
+      writeFileSync(file, `${lines.join('\n')}\n`)
+      const result = spawnSync(process.execPath, [CLI, 'import', file], { encoding: 'utf8', env: { ...process.env, ...env } })
+      expect(result.stdout).toContain('25000 accepted, 0 duplicates, 0 conflicts, 1 rejected')
+      expect(result.stdout).toMatch(/line 11: invalid_json/)
+      expect(result.stderr).toContain('100%')
+      expect(result.status).toBe(1)
+      const usage = await (await fetch(`${collector.url}/v1/customers/cus_1/usage?meter=frames&from=2025-01-01T00:00:00Z&to=2025-02-01T00:00:00Z`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })).json() as { value: string }
+      expect(usage.value).toBe('50000')
+    } finally {
+      collector.child.kill('SIGTERM')
+      await collector.exited
+    }
+    expect(run(['verify', '--db', dbPath])).toContain('verified 25000 events')
+  }, 60_000)
 
   it('rejects a malformed --admin-key with a clear message', () => {
     expect(() => run(['start', '--port', '0', '--db', join(tempDir(), 'x.db'), '--admin-key', 'mk_sec_short'])).toThrow(/--admin-key must be/)
