@@ -109,9 +109,13 @@ export class DerivedState {
         `SELECT meter, customer_id, bucket, group_key, count, sum, min, max, latest_ts, latest_id, latest_value
          FROM meter_rollups WHERE tenant_id = ? AND meter = ? AND customer_id = ? AND bucket = ? AND group_key = ?`,
       ),
-      putRollup: db.prepare(
-        `INSERT OR REPLACE INTO meter_rollups (tenant_id, meter, customer_id, bucket, group_key, count, sum, min, max, latest_ts, latest_id, latest_value)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      insertRollup: db.prepare(
+        `INSERT INTO meter_rollups (tenant_id, meter, customer_id, bucket, group_key, count, sum, min, max, latest_ts, latest_id, latest_value)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      ),
+      updateRollup: db.prepare(
+        `UPDATE meter_rollups SET count = ?, sum = ?, min = ?, max = ?, latest_ts = ?, latest_id = ?, latest_value = ?
+         WHERE tenant_id = ? AND meter = ? AND customer_id = ? AND bucket = ? AND group_key = ?`,
       ),
       putUnique: db.prepare(
         'INSERT OR IGNORE INTO meter_uniques (tenant_id, meter, customer_id, bucket, group_key, value) VALUES (?, ?, ?, ?, ?, ?)',
@@ -228,12 +232,23 @@ export class DerivedState {
   }
 
   private write(acc: Map<string, Accumulated>): void {
-    for (const a of acc.values()) {
-      const existing = this.stmt.getRollup.get(a.tenantId, a.meter, a.customerId, a.bucket, a.groupKey) as RollupRow | undefined
-      const p = existing === undefined ? a.partial : rowToPartial(existing)
-      if (existing !== undefined) mergePartial(p, a.partial)
-      this.stmt.putRollup.run(a.tenantId, a.meter, a.customerId, a.bucket, a.groupKey, p.count, sumText(p.sum), numericText(p.min), numericText(p.max),
-        p.latestTs ?? null, p.latestId ?? null, numericText(p.latestValue))
+    // In primary-key order: neighbouring rows share pages, so the b-tree is written in runs.
+    const entries = [...acc.values()].sort((x, y) => x.tenantId - y.tenantId
+      || (x.meter < y.meter ? -1 : x.meter > y.meter ? 1 : 0)
+      || (x.customerId < y.customerId ? -1 : x.customerId > y.customerId ? 1 : 0)
+      || x.bucket - y.bucket
+      || (x.groupKey < y.groupKey ? -1 : x.groupKey > y.groupKey ? 1 : 0))
+    for (const a of entries) {
+      const p = a.partial
+      // New keys (the common case for sparse data) take one statement; existing ones merge.
+      const { changes } = this.stmt.insertRollup.run(a.tenantId, a.meter, a.customerId, a.bucket, a.groupKey, p.count, sumText(p.sum),
+        numericText(p.min), numericText(p.max), p.latestTs ?? null, p.latestId ?? null, numericText(p.latestValue))
+      if (changes === 0) {
+        const merged = rowToPartial(this.stmt.getRollup.get(a.tenantId, a.meter, a.customerId, a.bucket, a.groupKey) as RollupRow)
+        mergePartial(merged, p)
+        this.stmt.updateRollup.run(merged.count, sumText(merged.sum), numericText(merged.min), numericText(merged.max),
+          merged.latestTs ?? null, merged.latestId ?? null, numericText(merged.latestValue), a.tenantId, a.meter, a.customerId, a.bucket, a.groupKey)
+      }
       for (const value of a.uniques) this.stmt.putUnique.run(a.tenantId, a.meter, a.customerId, a.bucket, a.groupKey, value)
     }
   }
