@@ -113,4 +113,21 @@ describe('collector crash chaos (kill -9 at seeded instants)', () => {
       }
     })
   }, CHAOS_LONG ? 600_000 : 60_000)
+
+  it('SIGTERM the moment a collector says it is listening still drains and exits 0 (8 starts at once)', async () => {
+    const dirs = Array.from({ length: 8 }, () => tempDir('meterkit-chaos-term-'))
+    const procs = new Processes()
+    try {
+      // Started together so they compete for the two cores, as in a loaded CI run.
+      const codes = await Promise.all(dirs.map(async (dir) => {
+        const c = procs.add(await startCollector(join(dir, 'meterkit.db')))
+        c.child.kill('SIGTERM')
+        return c.exited
+      }))
+      expect(codes).toEqual(dirs.map(() => 0))
+    } finally {
+      await procs.killAll()
+      dirs.forEach(removeDir)
+    }
+  }, 60_000)
 })
