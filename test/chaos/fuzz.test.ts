@@ -4,6 +4,8 @@
 // every 4xx carries the error body with a code that matches its status; every 200 has one result
 // per input event, in order, and counts that add up. Heap growth over the run stays bounded.
 // (POST /v1/events/import does not exist yet; it gets the same treatment when it lands.)
+import { connect } from 'node:net'
+import { join } from 'node:path'
 import v8 from 'node:v8'
 import vm from 'node:vm'
 import { gunzipSync, gzipSync } from 'node:zlib'
@@ -11,7 +13,9 @@ import fc from 'fast-check'
 import { REQUEST_ERROR_STATUS, errorBodySchema } from '@meterkit/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { T0, type TestApp, testApp } from '../../collector/src/testing.js'
-import { CHAOS_LONG, chaosSeeds, withSeed } from '../support/chaos.js'
+import { CHAOS_LONG, chaosSeeds, makeEvents, readStored, removeDir, withSeed } from '../support/chaos.js'
+import { Processes, stopCollector } from '../support/collector-control.js'
+import { ADMIN_KEY, type CollectorProcess, postEvents, startCollector, tempDir } from '../support/collector-process.js'
 
 const [SEED] = chaosSeeds('fuzz', 1, 1) as [number]
 const RUNS = CHAOS_LONG ? 40_000 : 2_000
@@ -193,4 +197,112 @@ describe('fuzzing POST /v1/events', () => {
       expect(growth).toBeLessThan(HEAP_GROWTH_LIMIT_BYTES)
     })
   }, CHAOS_LONG ? 1_200_000 : 60_000)
+})
+
+// ---- the same lies on a real socket -------------------------------------------------------
+// app.request() never parses HTTP; these cases go through the real server's parser: a
+// Content-Length shorter or longer than the body, a body cut off by a close or a reset,
+// broken chunked encoding, conflicting lengths. None may store a partial batch or crash the
+// process; only whole, honest requests are stored.
+
+const LIES = ['exact', 'shorter', 'longer-then-close', 'longer-then-reset', 'chunked', 'chunked-truncated',
+  'chunked-bad-size', 'two-content-lengths', 'length-and-chunked'] as const
+type Lie = (typeof LIES)[number]
+const RAW_RUNS = CHAOS_LONG ? 600 : 80
+
+/** How the client leaves a request: wait for the reply (a whole request), or half-close or reset
+ * the connection (a request the server is still waiting to see the end of). */
+type Finish = 'wait' | 'end' | 'reset'
+
+function rawRequest(host: string, body: Buffer, lie: Lie, k: number): { bytes: Buffer; finish: Finish } {
+  const head = (extra: string[]) => Buffer.from([
+    'POST /v1/events HTTP/1.1', `host: ${host}`, `authorization: Bearer ${ADMIN_KEY}`, 'content-type: application/json',
+    'connection: close', ...extra, '', ''].join('\r\n'), 'latin1')
+  const chunk = (b: Buffer) => Buffer.concat([Buffer.from(`${b.length.toString(16)}\r\n`), b, Buffer.from('\r\n')])
+  switch (lie) {
+    case 'exact':
+      return { bytes: Buffer.concat([head([`content-length: ${body.length}`]), body]), finish: 'wait' }
+    case 'shorter':
+      return { bytes: Buffer.concat([head([`content-length: ${body.length - 1 - (k % (body.length - 1))}`]), body]), finish: 'wait' }
+    case 'longer-then-close':
+    case 'longer-then-reset':
+      return { bytes: Buffer.concat([head([`content-length: ${body.length + 1 + k}`]), body]), finish: lie === 'longer-then-reset' ? 'reset' : 'end' }
+    case 'chunked':
+      return { bytes: Buffer.concat([head(['transfer-encoding: chunked']), chunk(body.subarray(0, k % body.length)), chunk(body.subarray(k % body.length)), Buffer.from('0\r\n\r\n')]), finish: 'wait' }
+    case 'chunked-truncated':
+      return { bytes: Buffer.concat([head(['transfer-encoding: chunked']), chunk(body).subarray(0, 1 + (k % (body.length + 4)))]), finish: 'end' }
+    case 'chunked-bad-size':
+      return { bytes: Buffer.concat([head(['transfer-encoding: chunked']), Buffer.from(`${(body.length + 10).toString(16)}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')]), finish: 'end' }
+    case 'two-content-lengths':
+      return { bytes: Buffer.concat([head([`content-length: ${body.length}`, `content-length: ${body.length - 1}`]), body]), finish: 'wait' }
+    case 'length-and-chunked':
+      return { bytes: Buffer.concat([head([`content-length: ${body.length}`, 'transfer-encoding: chunked']), body]), finish: 'wait' }
+  }
+}
+
+/** Sends raw bytes, then waits, half-closes or resets; answers the reply's status (undefined: none). */
+function sendRaw(url: string, bytes: Buffer, finish: Finish): Promise<number | undefined> {
+  const { hostname, port } = new URL(url)
+  return new Promise((resolve) => {
+    const s = connect(Number(port), hostname)
+    let reply = ''
+    const done = () => {
+      clearTimeout(timer)
+      const m = /^HTTP\/1\.1 (\d{3})/.exec(reply)
+      resolve(m ? Number(m[1]) : undefined)
+    }
+    const timer = setTimeout(() => {
+      s.destroy()
+    }, 5000)
+    s.on('data', (c: Buffer) => (reply += c.toString('latin1')))
+    s.on('error', () => undefined)
+    s.on('close', done)
+    s.write(bytes, () => {
+      if (finish === 'reset') s.resetAndDestroy()
+      else if (finish === 'end') s.end()
+    })
+  })
+}
+
+describe('length and encoding lies on a real socket', () => {
+  let dir: string
+  let collector: CollectorProcess
+  const procs = new Processes()
+  beforeAll(async () => {
+    dir = tempDir('meterkit-chaos-rawfuzz-')
+    collector = procs.add(await startCollector(join(dir, 'meterkit.db')))
+  })
+  afterAll(async () => {
+    await procs.killAll()
+    removeDir(dir)
+  })
+
+  it(`${RAW_RUNS} raw requests: no 5xx, no partial batch stored, the process keeps serving`, async () => {
+    await withSeed('fuzz', SEED, async () => {
+      let n = 0
+      const honest = new Set<string>()
+      const tally = new Map<string, number>()
+      const host = new URL(collector.url).host
+      await fc.assert(fc.asyncProperty(fc.constantFrom(...LIES), fc.integer({ min: 1, max: 5 }), fc.nat(), async (lie, count, k) => {
+        const events = makeEvents(`raw-${n++}`, count)
+        const body = Buffer.from(JSON.stringify({ events }))
+        const { bytes, finish } = rawRequest(host, body, lie, k)
+        const status = await sendRaw(collector.url, bytes, finish)
+        cases++
+        tally.set(`${lie} ${status ?? 'no reply'}`, (tally.get(`${lie} ${status ?? 'no reply'}`) ?? 0) + 1)
+        if (status !== undefined) expect(status, lie).toBeLessThan(500)
+        if (lie === 'exact' || lie === 'chunked') {
+          expect(status, lie).toBe(200)
+          for (const e of events) honest.add(e.id)
+        }
+      }), { seed: SEED, numRuns: RAW_RUNS })
+      console.log(`[chaos fuzz] raw socket: ${JSON.stringify(Object.fromEntries([...tally].sort()))}`)
+      const res = await postEvents(collector.url, makeEvents('raw-after', 3))
+      expect(res.status).toBe(200)
+      for (const id of ['raw-after-0000000', 'raw-after-0000001', 'raw-after-0000002']) honest.add(id)
+      expect(await stopCollector(collector)).toBe(0)
+      const stored = readStored(join(dir, 'meterkit.db')).map((r) => r.id).sort()
+      expect(stored).toEqual([...honest].sort())
+    })
+  }, 120_000)
 })
