@@ -68,6 +68,7 @@ describe('collector crash chaos (kill -9 at seeded instants)', () => {
         // Kill points: seeded fractions of the ingest, in order, each plus a seeded 0–20 ms.
         const points = Array.from({ length: KILLS }, () => 0.05 + rng.next() * 0.85).sort((a, b) => a - b)
         const ackedAtKill: number[] = []
+        const inFlightAtKill: number[] = []
         for (const point of points) {
           while (log.acknowledged.size < point * EVENTS && !done) {
             if (Date.now() > deadline) throw new Error(`no progress: ${log.acknowledged.size} acknowledged`)
@@ -76,6 +77,7 @@ describe('collector crash chaos (kill -9 at seeded instants)', () => {
           await pause(rng.int(0, 20))
           const acknowledgedBefore = new Set(log.acknowledged)
           down = true
+          inFlightAtKill.push(log.inFlight)
           await killCollector(current)
           // Whatever was acknowledged before the kill is in the file now, before any restart.
           const stored = new Set(readStored(dbPath).map((r) => r.id))
@@ -98,7 +100,8 @@ describe('collector crash chaos (kill -9 at seeded instants)', () => {
         expect(integrity(dbPath)).toBe('ok')
 
         const result = audit(sent, log.acknowledged, readStored(dbPath))
-        console.log(`[chaos crash] seed ${seed}: ${KILLS} kills at ${ackedAtKill.join(', ')} acknowledged; ${describeAudit(result)}; ` +
+        console.log(`[chaos crash] seed ${seed}: ${KILLS} kills at ${ackedAtKill.join(', ')} acknowledged, ` +
+          `requests in flight at each kill ${inFlightAtKill.join(', ')}; ${describeAudit(result)}; ` +
           `resent in-doubt events answered duplicate ${log.duplicates.size}, network errors ${log.networkErrors}, retries ${log.retries}`)
         expect(result.lost, describeAudit(result)).toEqual([])
         expect(result.duplicated, describeAudit(result)).toEqual([])

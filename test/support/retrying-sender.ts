@@ -29,13 +29,15 @@ export interface DeliveryLog {
   refused: Map<string, string>
   undelivered: string[]
   attempts: number
+  /** Requests sent and not yet answered (or failed), now. */
+  inFlight: number
   retries: number
   networkErrors: number
   statuses: Map<number, number>
 }
 
 export function newDeliveryLog(): DeliveryLog {
-  return { acknowledged: new Set(), duplicates: new Set(), refused: new Map(), undelivered: [], attempts: 0, retries: 0, networkErrors: 0, statuses: new Map() }
+  return { acknowledged: new Set(), duplicates: new Set(), refused: new Map(), undelivered: [], attempts: 0, inFlight: 0, retries: 0, networkErrors: 0, statuses: new Map() }
 }
 
 interface BatchAnswer {
@@ -55,6 +57,7 @@ async function sendBatch(events: SentEvent[], options: SendOptions, log: Deliver
     log.attempts++
     let status: number
     let answer: BatchAnswer
+    log.inFlight++
     try {
       const res = await fetch(`${options.target()}/v1/events`, {
         method: 'POST',
@@ -74,6 +77,8 @@ async function sendBatch(events: SentEvent[], options: SendOptions, log: Deliver
       if (err instanceof Error && err.message.startsWith('collector answered')) throw err
       log.networkErrors++
       continue
+    } finally {
+      log.inFlight--
     }
     if (answer.results.length !== events.length) throw new Error(`results: ${answer.results.length} for ${events.length} events`)
     answer.results.forEach((r, i) => {
