@@ -3,15 +3,17 @@
 // did not commit and keeps serving reads; once space is freed it takes events again, without a
 // restart. Needs root for `mount`; skips with a message where mounting is not permitted.
 import { execFileSync } from 'node:child_process'
-import { rmdirSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs'
+import { closeSync, openSync, rmdirSync, statfsSync, unlinkSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
-import { audit, describeAudit, makeEvents, readStored, stableTimestamp } from '../support/chaos.js'
+import { CHAOS_LONG, audit, describeAudit, makeEvents, readStored, stableTimestamp } from '../support/chaos.js'
 import { Processes, killCollector, stopCollector } from '../support/collector-control.js'
 import { ADMIN_KEY, startCollector, tempDir } from '../support/collector-process.js'
 
-const TMPFS_SIZE = '8m'
+// The long variant fills and frees the disk several times on a larger tmpfs.
+const CYCLES = CHAOS_LONG ? 6 : 1
+const TMPFS_SIZE = CHAOS_LONG ? '32m' : '8m'
 
 function tryMount(dir: string): string | undefined {
   try {
@@ -34,6 +36,21 @@ function unmount(dir: string): void {
 const freeBytes = (dir: string) => {
   const s = statfsSync(dir)
   return s.bavail * s.bsize
+}
+
+/** Appends to the filler until about `leaveBytes` are free; the database may grow meanwhile
+ * (a checkpoint that failed while the disk was full runs again), so ENOSPC just means done. */
+function fillUntil(dir: string, filler: string, leaveBytes: number): void {
+  const fd = openSync(filler, 'a')
+  try {
+    for (let free = freeBytes(dir); free > leaveBytes; free = freeBytes(dir)) {
+      writeSync(fd, Buffer.alloc(Math.min(1 << 20, free - leaveBytes)))
+    }
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ENOSPC') throw err
+  } finally {
+    closeSync(fd)
+  }
 }
 
 const auth = { authorization: `Bearer ${ADMIN_KEY}` }
@@ -80,48 +97,50 @@ describe('disk full under the database', () => {
       }
 
       expect((await send()).status).toBe(200)
-      // Leave about 1.5 MB free, then fill it with events.
-      writeFileSync(filler, Buffer.alloc(Math.max(0, freeBytes(mountDir) - 1_500_000)))
-      const refusals: { status: number; retryAfter: string | null; code: string | undefined }[] = []
-      for (let i = 0; i < 400 && refusals.length < 3; i++) {
-        const answer = await send()
-        if (answer.status !== 200) refusals.push({ status: answer.status, retryAfter: answer.retryAfter, code: answer.body.error?.code })
-      }
-      console.log(`[chaos disk] ${acknowledged.size} events acknowledged before the disk filled; refusals: ${JSON.stringify(refusals)}; free ${freeBytes(mountDir)} bytes`)
-      expect(refusals).toHaveLength(3)
-      for (const r of refusals) expect(r).toEqual({ status: 503, retryAfter: expect.stringMatching(/^\d+$/), code: 'unavailable' })
-
-      // Other writes either still fit in space the database already holds (and are committed:
-      // such a key works after the restart below) or fail the same clean way, never with a 500.
-      const keyAnswers: string[] = []
       let keyMadeOnFullDisk: string | undefined
-      for (let i = 0; i < 200; i++) {
-        const key = await post(collector.url, '/v1/keys', { name: `during-full-disk-${i}` })
-        if (key.status === 201) {
-          keyMadeOnFullDisk = key.body.key as string
-          continue
+      for (let cycle = 1; cycle <= CYCLES; cycle++) {
+        // Leave about 1.5 MB free, then fill it with events.
+        fillUntil(mountDir, filler, 1_500_000)
+        const refusals: { status: number; retryAfter: string | null; code: string | undefined }[] = []
+        for (let i = 0; i < 400 && refusals.length < 3; i++) {
+          const answer = await send()
+          if (answer.status !== 200) refusals.push({ status: answer.status, retryAfter: answer.retryAfter, code: answer.body.error?.code })
         }
-        keyAnswers.push(`${key.status} ${key.body.error?.code} retry-after=${key.retryAfter}`)
-        if (keyAnswers.length === 2) break
-      }
-      console.log(`[chaos disk] POST /v1/keys on the full disk, refusals: ${JSON.stringify(keyAnswers)}`)
-      expect(keyAnswers).toEqual(['503 unavailable retry-after=1', '503 unavailable retry-after=1'])
-      expect(collector.child.exitCode).toBeNull()
-      expect((await fetch(`${collector.url}/healthz`)).status).toBe(200)
-      const someId = [...acknowledged][acknowledged.size - 1]!
-      const one = await fetch(`${collector.url}/v1/events/${someId}`, { headers: auth })
-      expect(one.status).toBe(200)
-      expect(((await one.json()) as { id: string }).id).toBe(someId)
-      const list = await fetch(`${collector.url}/v1/events?limit=5`, { headers: auth })
-      expect(list.status).toBe(200)
-      expect(((await list.json()) as { data: unknown[] }).data).toHaveLength(5)
+        console.log(`[chaos disk] cycle ${cycle}: ${acknowledged.size} events acknowledged before the disk filled; refusals: ${JSON.stringify(refusals)}; free ${freeBytes(mountDir)} bytes`)
+        expect(refusals).toHaveLength(3)
+        for (const r of refusals) expect(r).toEqual({ status: 503, retryAfter: expect.stringMatching(/^\d+$/), code: 'unavailable' })
 
-      // Free the space: the same process takes events again.
-      unlinkSync(filler)
-      const after = await send()
-      expect(after.status, JSON.stringify(after.body)).toBe(200)
-      expect(after.body.accepted).toBe(100)
-      expect((await post(collector.url, '/v1/keys', { name: 'after-recovery' })).status).toBe(201)
+        // Other writes either still fit in space the database already holds (and are committed:
+        // such a key works after the restart below) or fail the same clean way, never with a 500.
+        const keyAnswers: string[] = []
+                for (let i = 0; i < 200; i++) {
+          const key = await post(collector.url, '/v1/keys', { name: `during-full-disk-${i}` })
+          if (key.status === 201) {
+            keyMadeOnFullDisk = key.body.key as string
+            continue
+          }
+          keyAnswers.push(`${key.status} ${key.body.error?.code} retry-after=${key.retryAfter}`)
+          if (keyAnswers.length === 2) break
+        }
+        console.log(`[chaos disk] cycle ${cycle}: POST /v1/keys on the full disk, refusals: ${JSON.stringify(keyAnswers)}`)
+        expect(keyAnswers).toEqual(['503 unavailable retry-after=1', '503 unavailable retry-after=1'])
+        expect(collector.child.exitCode).toBeNull()
+        expect((await fetch(`${collector.url}/healthz`)).status).toBe(200)
+        const someId = [...acknowledged][acknowledged.size - 1]!
+        const one = await fetch(`${collector.url}/v1/events/${someId}`, { headers: auth })
+        expect(one.status).toBe(200)
+        expect(((await one.json()) as { id: string }).id).toBe(someId)
+        const list = await fetch(`${collector.url}/v1/events?limit=5`, { headers: auth })
+        expect(list.status).toBe(200)
+        expect(((await list.json()) as { data: unknown[] }).data).toHaveLength(5)
+
+        // Free the space: the same process takes events again.
+        unlinkSync(filler)
+        const after = await send()
+        expect(after.status, JSON.stringify(after.body)).toBe(200)
+        expect(after.body.accepted).toBe(100)
+        expect((await post(collector.url, '/v1/keys', { name: `after-recovery-${cycle}` })).status).toBe(201)
+      }
 
       // Nothing acknowledged was lost, nothing stored twice or unasked, even across a kill -9.
       await killCollector(collector)
