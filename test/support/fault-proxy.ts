@@ -97,7 +97,6 @@ interface ParsedRequest {
   bytes: Buffer
   /** Request line and body: what the fault decision is keyed on. */
   fingerprint: number
-  total: number
 }
 
 /** Parses one whole request off the front of `buf`, or answers undefined while incomplete. */
@@ -134,7 +133,6 @@ function parseRequest(buf: Buffer): ParsedRequest | undefined {
   return {
     bytes: Buffer.concat([head, body]),
     fingerprint: fnv1a(body, fnv1a(Buffer.from(requestLine, 'latin1'))),
-    total: end,
   }
 }
 
