@@ -1,6 +1,6 @@
 // The collector's HTTP app, built from injected dependencies so tests call app.request()
 // without a socket. The collector is thin: HTTP in, engine calls, HTTP out.
-import { type Clock, type Store, systemClock } from '@meterkit/engine'
+import { type Clock, type Store, isStoreUnavailable, systemClock } from '@meterkit/engine'
 import { DEFAULT_LATENESS_WINDOW_MS, errorBody } from '@meterkit/protocol'
 import { Hono } from 'hono'
 import { HttpError } from './http-error.js'
@@ -73,6 +73,11 @@ export function createApp(deps: AppDeps) {
   app.onError((err, c) => {
     if (err instanceof HttpError) {
       return c.json(errorBody(err.code, err.message, err.details), err.status as 400, err.headers)
+    }
+    if (isStoreUnavailable(err)) {
+      // Disk full, I/O error, lock timeout: nothing was done, and a retry later may succeed.
+      log('warn', 'store unavailable', { method: c.req.method, path: new URL(c.req.url).pathname, error: String(err) })
+      return c.json(errorBody('unavailable', `storage is unavailable: ${(err as Error).message}; retry later`), 503, { 'retry-after': '1' })
     }
     log('error', 'request failed', { method: c.req.method, path: new URL(c.req.url).pathname, error: String(err?.stack ?? err) })
     return c.json(errorBody('internal', 'internal error; the request may be retried'), 500)

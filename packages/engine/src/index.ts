@@ -2,6 +2,7 @@
 // embedded SQLite implementation beside it.
 export * from './clock.js'
 export * from './store/port.js'
+export { isStoreUnavailable } from './store/unavailable.js'
 export { SqliteStore, type SqliteStoreOptions, SCHEMA_VERSION, openDatabase } from './store/sqlite/index.js'
 export * from './auth/keys.js'
 export { canonicalJson, jsonEqual } from './json.js'

@@ -1,0 +1,184 @@
+// Authorization matrix: every endpoint that exists × every kind of credential. Unexpected
+// allows = 0: without a valid key nothing is read or changed; another tenant's key never sees
+// or changes this tenant's data (404, an empty list, or an effect inside its own tenant only).
+// Data-driven: a new endpoint is one line in ENDPOINTS, a new credential one line in CREDENTIALS.
+import { hashKey, newSecretKey } from '@meterkit/engine'
+import { afterAll, describe, expect, it } from 'vitest'
+import { type TestApp, testApp } from '../../collector/src/testing.js'
+
+interface Fixture {
+  t: TestApp
+  /** Tenant A: the tenant under attack; the matrix's "valid" key belongs to it. */
+  tenantA: number
+  eventId: string
+  /** A live key of tenant A other than the valid one (the target of DELETE /v1/keys/:id). */
+  spareKeyId: string
+  keys: Record<CredentialName, string | undefined>
+  headers: Record<CredentialName, Record<string, string>>
+}
+
+/** What another tenant's valid key must get: nothing of A's (see `check`). */
+type Foreign = 'public' | 'not_found' | 'empty_list' | 'own_tenant'
+
+interface Endpoint {
+  route: string
+  path: (f: Fixture) => string
+  body?: (f: Fixture) => unknown
+  /** Status with tenant A's valid key. */
+  owner: number
+  foreign: Foreign
+}
+
+// Every route of collector/src/app.ts and collector/src/routes/*.ts today.
+const ENDPOINTS: Endpoint[] = [
+  { route: 'GET /healthz', path: () => '/healthz', owner: 200, foreign: 'public' },
+  { route: 'GET /readyz', path: () => '/readyz', owner: 200, foreign: 'public' },
+  { route: 'GET /metrics', path: () => '/metrics', owner: 200, foreign: 'public' },
+  { route: 'POST /v1/events', path: () => '/v1/events', body: (f) => ({ events: [probeEvent(f)] }), owner: 200, foreign: 'own_tenant' },
+  { route: 'GET /v1/events', path: () => '/v1/events?limit=1000', owner: 200, foreign: 'empty_list' },
+  { route: 'GET /v1/events?customerId', path: () => `/v1/events?customerId=${SECRET_CUSTOMER}`, owner: 200, foreign: 'empty_list' },
+  { route: 'GET /v1/events/:id', path: (f) => `/v1/events/${f.eventId}`, owner: 200, foreign: 'not_found' },
+  { route: 'POST /v1/keys', path: () => '/v1/keys', body: () => ({ name: 'matrix' }), owner: 201, foreign: 'own_tenant' },
+  { route: 'DELETE /v1/keys/:id', path: (f) => `/v1/keys/${f.spareKeyId}`, owner: 200, foreign: 'not_found' },
+]
+
+type CredentialName = 'none' | 'basic scheme' | 'bearer without token' | 'bearer garbage' | 'unknown key' | 'revoked key' | 'other tenant key' | 'valid key'
+
+/** Each credential as request headers; `valid key` and `other tenant key` are allowed ones. */
+const CREDENTIALS: { name: CredentialName; header: (f: Fixture) => Record<string, string> }[] = [
+  { name: 'none', header: () => ({}) },
+  { name: 'basic scheme', header: (f) => ({ authorization: `Basic ${Buffer.from(`${f.keys['valid key']}:`).toString('base64')}` }) },
+  { name: 'bearer without token', header: () => ({ authorization: 'Bearer ' }) },
+  { name: 'bearer garbage', header: (f) => ({ authorization: `Bearer ${f.keys['valid key']}x y` }) },
+  { name: 'unknown key', header: (f) => ({ authorization: `Bearer ${f.keys['unknown key']}` }) },
+  { name: 'revoked key', header: (f) => ({ authorization: `Bearer ${f.keys['revoked key']}` }) },
+  { name: 'other tenant key', header: (f) => ({ authorization: `Bearer ${f.keys['other tenant key']}` }) },
+  { name: 'valid key', header: (f) => ({ authorization: `Bearer ${f.keys['valid key']}` }) },
+]
+
+const SECRET_CUSTOMER = 'cus_secret_A'
+const SECRET_MARKER = 'tenant-A-secret-marker'
+
+/** An event with the id of A's event but other content: it must never touch A's copy. */
+const probeEvent = (f: Fixture) => ({
+  id: f.eventId,
+  event: 'render.completed',
+  customerId: 'cus_probe',
+  timestamp: '2026-11-25T09:30:00.000Z',
+  properties: { probe: true },
+})
+
+async function fixture(): Promise<Fixture> {
+  const t = await testApp()
+  const ownEvent = { id: 'evt-A-1', event: 'render.completed', customerId: SECRET_CUSTOMER, timestamp: '2026-11-25T09:00:00.000Z', properties: { marker: SECRET_MARKER } }
+  expect((await t.json('POST', '/v1/events', { events: [ownEvent] })).body.accepted).toBe(1)
+  const spare = await t.json('POST', '/v1/keys', { name: 'spare' })
+  const revoked = await t.json('POST', '/v1/keys', { name: 'revoked' })
+  expect((await t.json('DELETE', `/v1/keys/${revoked.body.id}`)).status).toBe(200)
+  const other = await t.store.createTenant('other', 0)
+  const otherKey = newSecretKey()
+  await t.store.putApiKey({ id: 'key_other_tenant', tenantId: other.id, hash: hashKey(otherKey), name: null }, 0)
+  const keys: Fixture['keys'] = {
+    'none': undefined,
+    'basic scheme': undefined,
+    'bearer without token': undefined,
+    'bearer garbage': undefined,
+    'unknown key': newSecretKey(),
+    'revoked key': revoked.body.key,
+    'other tenant key': otherKey,
+    'valid key': t.key,
+  }
+  const f = { t, tenantA: t.tenant.id, eventId: ownEvent.id, spareKeyId: spare.body.id, keys } as Fixture
+  f.headers = Object.fromEntries(CREDENTIALS.map((c) => [c.name, c.header(f)])) as Fixture['headers']
+  return f
+}
+
+/** Everything of tenant A that a request could read or change. */
+function snapshotA(f: Fixture): string {
+  const db = f.t.store.db
+  return JSON.stringify({
+    events: db.prepare('SELECT id, event, customer_id, ts, properties, source FROM events WHERE tenant_id = ? ORDER BY id').all(f.tenantA),
+    keys: db.prepare('SELECT id, hash, revoked_at FROM api_keys WHERE tenant_id = ? ORDER BY id').all(f.tenantA),
+    customers: db.prepare('SELECT id FROM customers WHERE tenant_id = ? ORDER BY id').all(f.tenantA),
+  })
+}
+
+let cells = 0
+let unexpectedAllows = 0
+afterAll(() => {
+  console.log(`[chaos auth-matrix] ${ENDPOINTS.length} endpoints × ${CREDENTIALS.length} credentials = ${cells} cells checked; unexpected allows ${unexpectedAllows}`)
+})
+
+const MATRIX = ENDPOINTS.flatMap((e) => CREDENTIALS.map((c) => [e.route, c.name, e, c] as const))
+
+describe('authorization matrix', () => {
+  it.each(MATRIX)('%s × %s', async (_route, credential, endpoint) => {
+    const f = await fixture()
+    try {
+      const before = snapshotA(f)
+      const method = endpoint.route.split(' ')[0]!
+      const body = endpoint.body?.(f)
+      const res = await f.t.app.request(endpoint.path(f), {
+        method,
+        headers: { ...f.headers[credential], ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      })
+      const text = await res.text()
+      const json = (() => {
+        try {
+          return JSON.parse(text) as Record<string, unknown> & { error?: { code: string }; data?: { id: string }[] }
+        } catch {
+          return undefined
+        }
+      })()
+      const after = snapshotA(f)
+      const leaks = text.includes(SECRET_MARKER) || text.includes(SECRET_CUSTOMER)
+      const allowed = credential === 'valid key' || endpoint.foreign === 'public'
+
+      // An unexpected allow is any of these; each is also asserted on its own below.
+      if (!allowed && (after !== before || leaks || (credential !== 'other tenant key' && res.status < 400))) unexpectedAllows++
+
+      if (endpoint.foreign === 'public') {
+        expect(res.status).toBe(endpoint.owner)
+        expect(leaks).toBe(false)
+        expect(after).toBe(before)
+      } else if (credential === 'valid key') {
+        expect(res.status, text).toBe(endpoint.owner)
+      } else if (credential === 'other tenant key') {
+        expect(leaks, text).toBe(false)
+        expect(after, 'another tenant changed tenant A').toBe(before)
+        if (endpoint.foreign === 'not_found') {
+          expect(res.status, text).toBe(404)
+          expect(json?.error?.code).toBe('not_found')
+        } else if (endpoint.foreign === 'empty_list') {
+          expect(res.status, text).toBe(200)
+          expect(json?.data).toEqual([])
+        } else {
+          expect(res.status, text).toBe(endpoint.owner)
+        }
+      } else {
+        expect(res.status, text).toBe(401)
+        expect(json?.error?.code).toBe('unauthorized')
+        expect(leaks).toBe(false)
+        expect(after, 'a request without a valid key changed tenant A').toBe(before)
+      }
+      cells++
+    } finally {
+      await f.t.close()
+    }
+  })
+
+  it('the valid key really can read and change what the others are refused (the matrix is not vacuous)', async () => {
+    const f = await fixture()
+    try {
+      const before = snapshotA(f)
+      const list = await f.t.app.request('/v1/events', { headers: f.headers['valid key'] })
+      expect(await list.text()).toContain(SECRET_MARKER)
+      const revoke = await f.t.app.request(`/v1/keys/${f.spareKeyId}`, { method: 'DELETE', headers: f.headers['valid key'] })
+      expect(revoke.status).toBe(200)
+      expect(snapshotA(f)).not.toBe(before)
+    } finally {
+      await f.t.close()
+    }
+  })
+})
