@@ -99,6 +99,28 @@ function heapPerEvent() {
   return JSON.parse(out.trim().split('\n').pop())
 }
 
+/**
+ * The SDK's own ceiling: events/s it can track, batch, send and settle when the collector
+ * answers at once (an in-process stand-in). Against the real collector's rate, this says
+ * whether the SDK or the collector is the bottleneck.
+ */
+async function ceiling() {
+  const mk = new Meterkit({ endpoint: 'http://bench.invalid', apiKey: 'mk_sec_bench_0123456789', dispatcher: mockDispatcher(), flushAt: 1000, maxQueueEvents: 50_000, maxConcurrentRequests: 2 })
+  const total = 200_000
+  const started = process.hrtime.bigint()
+  for (let i = 0; i < total; i++) {
+    mk.track({ id: `ceil-${i}`, ...renderEvent(i) })
+    if (i % 5000 === 4999) await new Promise((r) => setImmediate(r))
+    while (mk.stats().tracked - mk.stats().acknowledged > 40_000) await new Promise((r) => setTimeout(r, 1))
+  }
+  await mk.flush()
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9
+  const stats = mk.stats()
+  await mk.shutdown()
+  if (stats.acknowledged !== total) throw new Error(`ceiling run lost events: ${JSON.stringify(stats)}`)
+  return total / seconds
+}
+
 /** Events/s from this process through the SDK into `meterkit start` on loopback. */
 async function throughput() {
   const bin = join(ROOT, 'collector/bin/meterkit.js')
@@ -141,6 +163,8 @@ console.log(`JSON.stringify(event) baseline: median ${cost.baseline.median} ns, 
 console.log(`mk.track(event):               median ${cost.track.median} ns, p99 ${cost.track.p99} ns; amortized mean ${cost.mean.toFixed(0)} ns/call`)
 const heap = heapPerEvent()
 console.log(`heap per queued event (10,000 queued, --expose-gc child): ${heap.perEvent.toFixed(0)} bytes`)
+const sdkCeiling = await ceiling()
+console.log(`SDK ceiling (collector answering at once, in process): ${Math.round(sdkCeiling)} events/s`)
 const eps = await throughput()
 console.log(eps === undefined ? 'collector not built: throughput skipped' : `SDK → collector on loopback: ${Math.round(eps)} events/s (100,000 events, flushAt 1000)`)
 
@@ -153,4 +177,5 @@ const figures = [
   { name: 'heap_per_queued_event', value: Math.round(heap.perEvent), unit: 'bytes' },
 ]
 if (eps !== undefined) figures.push({ name: 'sdk_to_collector_throughput', value: Math.round(eps), unit: 'events/s' })
+figures.push({ name: 'sdk_ceiling', value: Math.round(sdkCeiling), unit: 'events/s', ...(eps === undefined ? {} : { baseline: 'sdk_to_collector_throughput', ratio: +(sdkCeiling / eps).toFixed(2), target: '> 1 (the SDK is not the bottleneck)' }) })
 console.log(`::result::${JSON.stringify({ name: 'sdk', figures })}`)

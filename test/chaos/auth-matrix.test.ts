@@ -24,6 +24,8 @@ interface Endpoint {
   route: string
   path: (f: Fixture) => string
   body?: (f: Fixture) => unknown
+  /** Content type of the body when it is not JSON (the body is then sent as the string it is). */
+  contentType?: string
   /** Status with tenant A's valid key. */
   owner: number
   foreign: Foreign
@@ -40,6 +42,18 @@ const ENDPOINTS: Endpoint[] = [
   { route: 'GET /v1/events/:id', path: (f) => `/v1/events/${f.eventId}`, owner: 200, foreign: 'not_found' },
   { route: 'POST /v1/keys', path: () => '/v1/keys', body: () => ({ name: 'matrix' }), owner: 201, foreign: 'own_tenant' },
   { route: 'DELETE /v1/keys/:id', path: (f) => `/v1/keys/${f.spareKeyId}`, owner: 200, foreign: 'not_found' },
+  { route: 'POST /v1/events/:id/void', path: (f) => `/v1/events/${f.eventId}/void`, body: () => ({ reason: 'matrix' }), owner: 200, foreign: 'not_found' },
+  { route: 'POST /v1/events/:id/amend', path: (f) => `/v1/events/${f.eventId}/amend`, body: () => ({ properties: { gpuSeconds: 1 }, reason: 'matrix' }), owner: 200, foreign: 'not_found' },
+  {
+    route: 'POST /v1/events/import', path: () => '/v1/events/import', contentType: 'application/x-ndjson',
+    body: (f) => `${JSON.stringify({ ...probeEvent(f), id: 'imported-probe' })}\n${JSON.stringify(probeEvent(f))}\n`, owner: 200, foreign: 'own_tenant',
+  },
+  { route: 'GET /v1/config', path: () => '/v1/config', owner: 200, foreign: 'own_tenant' },
+  { route: 'PUT /v1/config', path: () => '/v1/config', body: () => ({ meters: [{ key: 'other', event: 'x', aggregation: 'count' }] }), owner: 200, foreign: 'own_tenant' },
+  { route: 'POST /v1/customers', path: () => '/v1/customers', body: () => ({ id: 'cus_matrix_new', name: 'n' }), owner: 201, foreign: 'own_tenant' },
+  { route: 'GET /v1/customers/:id', path: () => `/v1/customers/${SECRET_CUSTOMER}`, owner: 200, foreign: 'not_found' },
+  { route: 'GET /v1/customers/:id/usage', path: () => `/v1/customers/${SECRET_CUSTOMER}/usage?meter=gpu&from=2026-11-01T00:00:00Z`, owner: 200, foreign: 'not_found' },
+  { route: 'GET /v1/customers/:id/usage/events', path: () => `/v1/customers/${SECRET_CUSTOMER}/usage/events?meter=gpu&from=2026-11-01T00:00:00Z`, owner: 200, foreign: 'not_found' },
 ]
 
 type CredentialName = 'none' | 'basic scheme' | 'bearer without token' | 'bearer garbage' | 'unknown key' | 'revoked key' | 'other tenant key' | 'valid key'
@@ -70,6 +84,8 @@ const probeEvent = (f: Fixture) => ({
 
 async function fixture(): Promise<Fixture> {
   const t = await testApp()
+  const config = { meters: [{ key: 'gpu', event: 'render.completed', aggregation: 'sum', property: 'gpuSeconds', description: SECRET_MARKER }] }
+  expect((await t.json('PUT', '/v1/config', config)).status).toBe(200)
   const ownEvent = { id: 'evt-A-1', event: 'render.completed', customerId: SECRET_CUSTOMER, timestamp: '2026-11-25T09:00:00.000Z', properties: { marker: SECRET_MARKER } }
   expect((await t.json('POST', '/v1/events', { events: [ownEvent] })).body.accepted).toBe(1)
   const spare = await t.json('POST', '/v1/keys', { name: 'spare' })
@@ -99,7 +115,11 @@ function snapshotA(f: Fixture): string {
   return JSON.stringify({
     events: db.prepare('SELECT id, event, customer_id, ts, properties, source FROM events WHERE tenant_id = ? ORDER BY id').all(f.tenantA),
     keys: db.prepare('SELECT id, hash, revoked_at FROM api_keys WHERE tenant_id = ? ORDER BY id').all(f.tenantA),
-    customers: db.prepare('SELECT id FROM customers WHERE tenant_id = ? ORDER BY id').all(f.tenantA),
+    customers: db.prepare('SELECT id, name, email, timezone, metadata FROM customers WHERE tenant_id = ? ORDER BY id').all(f.tenantA),
+    corrections: db.prepare('SELECT id, status, current FROM events WHERE tenant_id = ? ORDER BY id').all(f.tenantA),
+    versions: db.prepare('SELECT id, version, action, reason FROM event_versions WHERE tenant_id = ? ORDER BY id, version').all(f.tenantA),
+    config: db.prepare('SELECT version, config FROM config_versions WHERE tenant_id = ? ORDER BY version').all(f.tenantA),
+    rollups: db.prepare('SELECT meter, customer_id, bucket, count, sum FROM meter_rollups WHERE tenant_id = ? ORDER BY 1, 2, 3').all(f.tenantA),
   })
 }
 
@@ -120,8 +140,8 @@ describe('authorization matrix', () => {
       const body = endpoint.body?.(f)
       const res = await f.t.app.request(endpoint.path(f), {
         method,
-        headers: { ...f.headers[credential], ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
+        headers: { ...f.headers[credential], ...(body === undefined ? {} : { 'content-type': endpoint.contentType ?? 'application/json' }) },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       })
       const text = await res.text()
       const json = (() => {
