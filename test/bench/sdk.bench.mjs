@@ -5,6 +5,7 @@
 import { spawn, execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { gunzipSync } from 'node:zlib'
 import { dirname, join } from 'node:path'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
@@ -25,7 +26,9 @@ function mockDispatcher() {
   const agent = new MockAgent()
   agent.disableNetConnect()
   agent.get('http://bench.invalid').intercept({ path: '/v1/events', method: 'POST' }).reply(200, (opts) => {
-    const ids = JSON.parse(String(opts.body)).events.map((e) => e.id)
+    // Large batches arrive gzipped.
+    const raw = typeof opts.body === 'string' ? opts.body : gunzipSync(Buffer.from(opts.body)).toString('utf8')
+    const ids = JSON.parse(raw).events.map((e) => e.id)
     return { accepted: ids.length, duplicates: 0, conflicts: 0, rejected: 0, results: ids.map((id) => ({ id, status: 'accepted' })) }
   }).persist()
   return agent
