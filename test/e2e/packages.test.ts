@@ -1,0 +1,39 @@
+// What users install works: each package, linked into a fresh project, is imported by plain
+// Node through its `exports` (the built dist/, not the source the tests use).
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { ROOT, tempDir } from '../support/collector-process.js'
+
+const PACKAGES: Record<string, { dir: string; exports: string[] }> = {
+  '@meterkit/protocol': { dir: 'packages/protocol', exports: ['validateEvent', 'configSchema', 'MAX_EVENT_BYTES', 'parseRfc3339'] },
+  '@meterkit/core': { dir: 'packages/core', exports: ['Meterkit', 'MeterkitValidationError'] },
+  '@meterkit/node': { dir: 'packages/node', exports: ['Meterkit', 'DiskBuffer', 'shutdownOnSignals'] },
+  '@meterkit/engine': { dir: 'packages/engine', exports: ['SqliteStore', 'ingestEvents', 'DecimalSum'] },
+  '@meterkit/collector': { dir: 'collector', exports: ['createApp', 'startServer'] },
+}
+
+describe('packages as shipped', () => {
+  it('resolve through their exports under plain Node', () => {
+    const project = tempDir('meterkit-consumer-')
+    mkdirSync(join(project, 'node_modules/@meterkit'), { recursive: true })
+    for (const [name, p] of Object.entries(PACKAGES)) symlinkSync(join(ROOT, p.dir), join(project, 'node_modules', name), 'dir')
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ type: 'module' }))
+    const checks = Object.entries(PACKAGES).map(([name, p]) =>
+      `{ const m = await import('${name}'); for (const e of ${JSON.stringify(p.exports)}) if (m[e] === undefined) throw new Error('${name} lacks ' + e); }`)
+    writeFileSync(join(project, 'check.mjs'), `${checks.join('\n')}\nconsole.log('ok')\n`)
+    const run = spawnSync(process.execPath, ['check.mjs'], { cwd: project, encoding: 'utf8' })
+    expect(run.stderr).toBe('')
+    expect(run.stdout.trim()).toBe('ok')
+  })
+
+  it('publish only built files, with types', () => {
+    for (const p of Object.values(PACKAGES)) {
+      const manifest = JSON.parse(readFileSync(join(ROOT, p.dir, 'package.json'), 'utf8')) as { exports: Record<string, Record<string, string>>; files: string[] }
+      expect(manifest.exports['.']!.default).toMatch(/^\.\/dist\//)
+      expect(manifest.exports['.']!.types).toMatch(/^\.\/dist\/.*\.d\.ts$/)
+      expect(manifest.files).toContain('dist')
+    }
+  })
+})
