@@ -28,6 +28,21 @@ describe('DecimalSum', () => {
     )
   })
 
+  it('reads stored sums back exactly, short or long', () => {
+    fc.assert(
+      fc.property(fc.array(value, { maxLength: 30 }), fc.array(value, { maxLength: 30 }), (xs, ys) => {
+        const a = new DecimalSum()
+        const b = new DecimalSum()
+        xs.forEach((v) => a.add(v))
+        ys.forEach((v) => b.add(v))
+        const restored = DecimalSum.of(a.text())
+        restored.merge(DecimalSum.of(b.text()))
+        expect(restored.text()).toBe(formatDecimal(a.value().plus(b.value())))
+      }),
+      { numRuns: 1000 },
+    )
+  })
+
   it('0.1 + 0.2 is exactly 0.3', () => {
     const s = new DecimalSum()
     s.add(0.1)

@@ -59,8 +59,9 @@ export class DecimalSum {
   }
 
   merge(other: DecimalSum): void {
-    const v = other.value()
-    this.big = this.big === undefined ? v : this.big.plus(v)
+    if (Math.abs(this.micros + other.micros) <= Number.MAX_SAFE_INTEGER) this.micros += other.micros
+    else this.big = this.big === undefined ? new Big(microsText(other.micros)) : this.big.plus(microsText(other.micros))
+    if (other.big !== undefined) this.big = this.big === undefined ? other.big : this.big.plus(other.big)
   }
 
   value(): Big {
@@ -73,12 +74,22 @@ export class DecimalSum {
     return this.big === undefined ? microsText(this.micros) : formatDecimal(this.value())
   }
 
+  /** A stored sum; short decimals (the usual case) are read without big-decimal work. */
   static of(text: string): DecimalSum {
     const s = new DecimalSum()
-    s.big = new Big(text)
+    const m = SHORT_DECIMAL.exec(text)
+    if (m === null) {
+      s.big = new Big(text)
+    } else {
+      const micros = Number(m[2]!) * 1e6 + Number((m[3] ?? '').padEnd(6, '0'))
+      s.micros = m[1] === '-' ? -micros : micros
+    }
     return s
   }
 }
+
+/** At most 9 integer and 6 fractional digits: exact as integer millionths. */
+const SHORT_DECIMAL = /^(-?)(\d{1,9})(?:\.(\d{1,6}))?$/
 
 /** An integer count of millionths as a plain decimal string: 12500000 → "12.5". */
 function microsText(micros: number): string {
