@@ -64,35 +64,42 @@ export class UsageAccumulator {
     return lo
   }
 
+  /** Stored group keys projected onto the requested dimensions, computed once per key. */
+  private readonly projected = new Map<string, string>()
+
   private project(groupKey: string): string {
     if (this.projection.length === 0) return ''
-    const values = JSON.parse(groupKey) as JsonValue[]
-    return JSON.stringify(this.projection.map((i) => values[i] ?? null))
+    let key = this.projected.get(groupKey)
+    if (key === undefined) {
+      const values = JSON.parse(groupKey) as JsonValue[]
+      key = JSON.stringify(this.projection.map((i) => values[i] ?? null))
+      this.projected.set(groupKey, key)
+    }
+    return key
   }
 
-  private cells(ms: number, groupKey: string): Cell[] {
-    const key = this.project(groupKey)
-    const window = this.windows[this.windowIndex(ms)]!
-    const out: Cell[] = []
-    for (const map of [window, this.total]) {
-      let cell = map.get(key)
-      if (cell === undefined) map.set(key, (cell = { partial: emptyPartial(), uniques: new Set() }))
-      out.push(cell)
-    }
-    return out
+  private cell(map: Map<string, Cell>, key: string): Cell {
+    let cell = map.get(key)
+    if (cell === undefined) map.set(key, (cell = { partial: emptyPartial(), uniques: new Set() }))
+    return cell
   }
 
   /** A rollup row: its bucket lies wholly inside one window. */
   addPartial(bucketMs: number, groupKey: string, partial: Partial): void {
-    for (const cell of this.cells(bucketMs, groupKey)) mergePartial(cell.partial, partial)
+    const key = this.project(groupKey)
+    mergePartial(this.cell(this.windows[this.windowIndex(bucketMs)]!, key).partial, partial)
+    mergePartial(this.cell(this.total, key).partial, partial)
   }
 
   addUnique(bucketMs: number, groupKey: string, value: string): void {
-    for (const cell of this.cells(bucketMs, groupKey)) cell.uniques.add(value)
+    const key = this.project(groupKey)
+    this.cell(this.windows[this.windowIndex(bucketMs)]!, key).uniques.add(value)
+    this.cell(this.total, key).uniques.add(value)
   }
 
   addEvent(ts: number, id: string, c: Contribution): void {
-    for (const cell of this.cells(ts, c.groupKey)) {
+    const key = this.project(c.groupKey)
+    for (const cell of [this.cell(this.windows[this.windowIndex(ts)]!, key), this.cell(this.total, key)]) {
       addContribution(cell.partial, c, ts, id, this.meter.aggregation)
       if (c.unique !== undefined) cell.uniques.add(c.unique)
     }
