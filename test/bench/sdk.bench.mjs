@@ -109,10 +109,14 @@ function heapPerEvent() {
  */
 async function ceiling() {
   const mk = new Meterkit({ endpoint: 'http://bench.invalid', apiKey: 'mk_sec_bench_0123456789', dispatcher: mockDispatcher(), flushAt: 1000, maxQueueEvents: 50_000, maxConcurrentRequests: 2 })
-  const total = 200_000
+  return push(mk, 200_000, 'ceil')
+}
+
+/** Tracks `total` events as fast as the SDK takes them (at most 40,000 unacknowledged), flushes, and answers events/s. */
+async function push(mk, total, prefix) {
   const started = process.hrtime.bigint()
   for (let i = 0; i < total; i++) {
-    mk.track({ id: `ceil-${i}`, ...renderEvent(i) })
+    mk.track({ id: `${prefix}-${i}`, ...renderEvent(i) })
     if (i % 5000 === 4999) await new Promise((r) => setImmediate(r))
     while (mk.stats().tracked - mk.stats().acknowledged > 40_000) await new Promise((r) => setTimeout(r, 1))
   }
@@ -120,7 +124,7 @@ async function ceiling() {
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
   const stats = mk.stats()
   await mk.shutdown()
-  if (stats.acknowledged !== total) throw new Error(`ceiling run lost events: ${JSON.stringify(stats)}`)
+  if (stats.acknowledged !== total) throw new Error(`${prefix} run lost events: ${JSON.stringify(stats)}`)
   return total / seconds
 }
 
@@ -142,19 +146,7 @@ async function throughput() {
       child.once('exit', (c) => reject(new Error(`collector exited ${c}: ${out}`)))
     })
     const mk = new Meterkit({ endpoint: `http://127.0.0.1:${port}`, apiKey: key, flushAt: 1000, maxQueueEvents: 50_000, maxConcurrentRequests: 2 })
-    const total = 100_000
-    const started = process.hrtime.bigint()
-    for (let i = 0; i < total; i++) {
-      mk.track({ id: `bench-${i}`, ...renderEvent(i) })
-      if (i % 5000 === 4999) await new Promise((r) => setImmediate(r))
-      while (mk.stats().tracked - mk.stats().acknowledged > 40_000) await new Promise((r) => setTimeout(r, 1))
-    }
-    await mk.flush()
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9
-    const stats = mk.stats()
-    await mk.shutdown()
-    if (stats.acknowledged !== total) throw new Error(`throughput run lost events: ${JSON.stringify(stats)}`)
-    return total / seconds
+    return await push(mk, 100_000, 'bench')
   } finally {
     child.kill('SIGKILL')
     rmSync(dir, { recursive: true, force: true })

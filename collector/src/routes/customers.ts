@@ -1,7 +1,7 @@
 // Customers, and their metered usage with the exact events behind it.
 import { isValidTimeZone } from '@meterkit/engine'
 import { type JsonValue, MAX_CUSTOMER_ID_LENGTH, formatTimestamp, parseRfc3339 } from '@meterkit/protocol'
-import { Hono } from 'hono'
+import { type Context, Hono } from 'hono'
 import { z } from 'zod'
 import type { AppContext } from '../app.js'
 import { HttpError } from '../http-error.js'
@@ -56,17 +56,23 @@ export function customerRoutes(ctx: AppContext) {
 
   app.get('/:id', async (c) => c.json(customerView(await requireCustomer(c.get('principal').tenantId, c.req.param('id')))))
 
-  app.get('/:id/usage', async (c) => {
+  /** The customer (404 when not this tenant's) and the meter of a usage request. */
+  async function usageTarget(c: Context<AuthEnv>) {
     const tenantId = c.get('principal').tenantId
-    const customerId = c.req.param('id')
+    const customerId = c.req.param('id')!
     await requireCustomer(tenantId, customerId)
     const q = c.req.query()
     if (!q.meter) throw new HttpError('invalid_request', 'meter: is required')
+    return { tenantId, customerId, meter: q.meter, q }
+  }
+
+  app.get('/:id/usage', async (c) => {
+    const { tenantId, customerId, meter, q } = await usageTarget(c)
     const window = (q.window ?? 'none') as (typeof WINDOWS)[number]
     if (!WINDOWS.includes(window)) throw new HttpError('invalid_request', 'window: must be hour, day, month or none')
     const result = await ctx.store.usage(tenantId, {
       customerId,
-      meter: q.meter,
+      meter,
       ...range(q, ctx.clock.now()),
       window,
       groupBy: q.groupBy ? q.groupBy.split(',').map((s) => s.trim()).filter(Boolean) : [],
@@ -77,11 +83,7 @@ export function customerRoutes(ctx: AppContext) {
 
   // The exact source events behind a usage figure: ?meter&from&to&group.<dim>=<value JSON or text>
   app.get('/:id/usage/events', async (c) => {
-    const tenantId = c.get('principal').tenantId
-    const customerId = c.req.param('id')
-    await requireCustomer(tenantId, customerId)
-    const q = c.req.query()
-    if (!q.meter) throw new HttpError('invalid_request', 'meter: is required')
+    const { tenantId, customerId, meter, q } = await usageTarget(c)
     const group: Record<string, JsonValue> = {}
     for (const [k, v] of Object.entries(q)) {
       if (!k.startsWith('group.')) continue
@@ -92,7 +94,7 @@ export function customerRoutes(ctx: AppContext) {
       }
     }
     const page = await ctx.store.usageEvents(tenantId, {
-      customerId, meter: q.meter, ...range(q, ctx.clock.now()), group, cursor: q.cursor, limit: limitParam(q.limit),
+      customerId, meter, ...range(q, ctx.clock.now()), group, cursor: q.cursor, limit: limitParam(q.limit),
     })
     if ('error' in page) throw new HttpError('invalid_request', page.error)
     return c.json({
