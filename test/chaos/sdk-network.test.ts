@@ -17,6 +17,8 @@ const RATES = { dropRequest: 0.08, dropResponse: 0.12, duplicate: 0.1, delay: 0.
 const FLUSH_POINTS = 4
 const OUTAGE_AT = Math.floor(EVENTS / 2)
 const OUTAGE_MS = 300
+/** The last events are tracked during a second outage that outlasts the first client. */
+const TAIL = Math.floor(EVENTS / 10)
 const DEADLINE_MS = CHAOS_LONG ? 300_000 : 25_000
 
 /** Polls `done` until it holds or the deadline passes; answers whether it held. */
@@ -67,7 +69,7 @@ describe('Node SDK network chaos through the fault proxy', () => {
         // First client: track everything, flushing at a few points, with an outage midway.
         const first = client()
         let outage = 0
-        for (let i = 0; i < EVENTS; i++) {
+        for (let i = 0; i < EVENTS - TAIL; i++) {
           if (i === OUTAGE_AT) {
             proxy.setUpstream(undefined)
             outage = Date.now()
@@ -86,10 +88,16 @@ describe('Node SDK network chaos through the fault proxy', () => {
         }
         await first.flush() // everything acknowledged or durably buffered
         const flushedMs = Date.now() - started
-        // Let the running client replay its buffer for a while, then stop it; leftovers stay on disk.
-        await until(() => first.stats().acknowledged + dropped.length >= EVENTS, started + DEADLINE_MS / 2)
-        await first.shutdown({ timeoutMs: 5_000 })
+        // Let the running client replay its buffer for a while.
+        await until(() => first.stats().acknowledged + dropped.length >= EVENTS - TAIL, started + DEADLINE_MS / 2)
+        // The tail goes out during a second outage, and the first client stops before it ends:
+        // those events are left in the buffer for the next client.
+        proxy.setUpstream(undefined)
+        for (let i = EVENTS - TAIL; i < EVENTS; i++) track(first, events[i]!)
+        await first.flush()
+        await first.shutdown({ timeoutMs: 2_000 })
         const s1: MeterkitStats = first.stats()
+        proxy.setUpstream(collector.url)
 
         // Second client on the same folder: replays whatever the first left in the buffer.
         const second = client()
@@ -121,7 +129,9 @@ describe('Node SDK network chaos through the fault proxy', () => {
         expect(s1.dropped + s2.dropped).toBe(0)
         expect(s1.acknowledged + s1.buffered).toBe(EVENTS)
         expect(s2.buffered).toBe(0)
+        expect(s1.buffered).toBeGreaterThanOrEqual(TAIL)
         expect(s2.acknowledged).toBeGreaterThanOrEqual(s1.buffered)
+        expect(s1.acknowledged + s2.acknowledged).toBeGreaterThanOrEqual(EVENTS)
         // The faults that make this test worth running did happen, and were survived.
         expect(proxy.stats.dropResponse).toBeGreaterThan(0)
         expect(proxy.stats.duplicate).toBeGreaterThan(0)
