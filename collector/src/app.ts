@@ -32,6 +32,31 @@ export interface AppContext {
   latenessWindowMs: number
   keys: KeyResolver
   isAccepting: () => boolean
+  /** The last write the store refused (disk full, I/O error), until a write succeeds again. */
+  writeHealth: WriteHealth
+}
+
+/**
+ * Readiness follows write capacity: after the store refuses a write, /readyz answers 503 until
+ * a write succeeds again (or, with no writes, for `retryAfterMs`), so a load balancer can send
+ * new traffic to a collector that can commit it.
+ */
+export class WriteHealth {
+  private failedAtMs: number | undefined
+  private reason = ''
+  constructor(private readonly clock: Clock, private readonly retryAfterMs = 10_000) {}
+  failed(reason: string): void {
+    this.failedAtMs = this.clock.now()
+    this.reason = reason
+  }
+  succeeded(): void {
+    this.failedAtMs = undefined
+  }
+  /** The reason writes are refused now, or undefined. */
+  problem(): string | undefined {
+    if (this.failedAtMs === undefined || this.clock.now() - this.failedAtMs >= this.retryAfterMs) return undefined
+    return this.reason
+  }
 }
 
 export function createApp(deps: AppDeps) {
@@ -43,6 +68,7 @@ export function createApp(deps: AppDeps) {
     latenessWindowMs: deps.latenessWindowMs ?? DEFAULT_LATENESS_WINDOW_MS,
     keys: new KeyResolver(deps.store, { ttlMs: deps.keyCacheTtlMs ?? 5000, now: () => clock.now() }),
     isAccepting: deps.isAccepting ?? (() => true),
+    writeHealth: new WriteHealth(clock),
   }
   const log = deps.log ?? ((level, message, fields) => console.error(JSON.stringify({ level, message, ...fields })))
 
@@ -75,6 +101,7 @@ export function createApp(deps: AppDeps) {
       return c.json(errorBody(err.code, err.message, err.details), err.status as 400, err.headers)
     }
     if (isStoreUnavailable(err)) {
+      ctx.writeHealth.failed((err as Error).message)
       // Disk full, I/O error, lock timeout: nothing was done, and a retry later may succeed.
       log('warn', 'store unavailable', { method: c.req.method, path: new URL(c.req.url).pathname, error: String(err) })
       return c.json(errorBody('unavailable', `storage is unavailable: ${(err as Error).message}; retry later`), 503, { 'retry-after': '1' })

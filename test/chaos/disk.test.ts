@@ -109,6 +109,8 @@ describe('disk full under the database', () => {
         console.log(`[chaos disk] cycle ${cycle}: ${acknowledged.size} events acknowledged before the disk filled; refusals: ${JSON.stringify(refusals)}; free ${freeBytes(mountDir)} bytes`)
         expect(refusals).toHaveLength(3)
         for (const r of refusals) expect(r).toEqual({ status: 503, retryAfter: expect.stringMatching(/^\d+$/), code: 'unavailable' })
+        // Not ready while writes fail: a load balancer sends new traffic elsewhere.
+        expect((await fetch(`${collector.url}/readyz`)).status).toBe(503)
 
         // Other writes either still fit in space the database already holds (and are committed:
         // such a key works after the restart below) or fail the same clean way, never with a 500.
@@ -139,6 +141,7 @@ describe('disk full under the database', () => {
         const after = await send()
         expect(after.status, JSON.stringify(after.body)).toBe(200)
         expect(after.body.accepted).toBe(100)
+        expect((await fetch(`${collector.url}/readyz`)).status).toBe(200)
         expect((await post(collector.url, '/v1/keys', { name: `after-recovery-${cycle}` })).status).toBe(201)
       }
 

@@ -77,6 +77,11 @@ export function limitParam(value: string | undefined): number {
   return n
 }
 
+/** Whether the batch reached the store (at least one event was valid). */
+function valid(results: { status: string }[]): boolean {
+  return results.some((r) => r.status !== 'rejected')
+}
+
 export function eventRoutes(ctx: AppContext) {
   const app = new Hono<AuthEnv>()
 
@@ -105,9 +110,11 @@ export function eventRoutes(ctx: AppContext) {
         latenessWindowMs: ctx.latenessWindowMs,
       })
     } catch (err) {
+      ctx.writeHealth.failed((err as Error).message)
       // Nothing was acknowledged: the batch may be sent again as it is.
       throw new HttpError('unavailable', `events could not be stored: ${(err as Error).message}`, undefined, { 'retry-after': '1' })
     }
+    if (valid(results)) ctx.writeHealth.succeeded()
     const response = summarize(results)
     ctx.metrics.commitSeconds.observe((performance.now() - started) / 1000)
     ctx.metrics.batchSize.observe(events.length)

@@ -8,6 +8,8 @@ export function healthRoutes(ctx: AppContext) {
   app.get('/healthz', (c) => c.json({ status: 'ok' }))
   app.get('/readyz', async (c) => {
     if (!ctx.isAccepting()) return c.json(errorBody('unavailable', 'shutting down'), 503)
+    const problem = ctx.writeHealth.problem()
+    if (problem !== undefined) return c.json(errorBody('unavailable', `the store refused a write: ${problem}`), 503)
     try {
       await ctx.store.ping()
     } catch (err) {
