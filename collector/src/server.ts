@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
-import { SqliteStore, hashKey, isValidSecretKey, newSecretKey, randomBase62, systemClock } from '@meterkit/engine'
+import { SqliteStore, hashKey, isValidSecretKey, issueSecretKey, systemClock } from '@meterkit/engine'
 import { configSchema } from '@meterkit/protocol'
 import { createApp } from './app.js'
 import { CollectorMetrics } from './metrics.js'
@@ -48,8 +48,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       now,
     )
   } else if (!(await store.hasActiveKey(tenant.id))) {
-    createdAdminKey = newSecretKey()
-    await store.putApiKey({ id: `key_${randomBase62(20)}`, tenantId: tenant.id, hash: hashKey(createdAdminKey), name: 'admin' }, now)
+    createdAdminKey = (await issueSecretKey(store, tenant.id, 'admin', now)).key
   }
 
   if (options.configPath !== undefined) {

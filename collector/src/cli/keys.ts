@@ -1,6 +1,7 @@
 // `meterkit keys create`: a new secret key, printed once, through the API or straight in a database.
 import { parseArgs } from 'node:util'
-import { SqliteStore, hashKey, newSecretKey, randomBase62, systemClock } from '@meterkit/engine'
+import { SqliteStore, issueSecretKey, systemClock } from '@meterkit/engine'
+import { DEFAULT_TENANT_NAME } from '../server.js'
 
 export async function keysCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -22,10 +23,9 @@ export async function keysCommand(argv: string[]): Promise<number> {
     const store = new SqliteStore(values.db)
     try {
       const now = systemClock.now()
-      const tenantId = values.tenant === undefined ? (await store.defaultTenant('default', now)).id : Number(values.tenant)
+      const tenantId = values.tenant === undefined ? (await store.defaultTenant(DEFAULT_TENANT_NAME, now)).id : Number(values.tenant)
       if ((await store.getTenant(tenantId)) === undefined) throw new Error(`no tenant ${values.tenant}`)
-      const key = newSecretKey()
-      const record = await store.putApiKey({ id: `key_${randomBase62(20)}`, tenantId, hash: hashKey(key), name: values.name ?? null }, now)
+      const { key, record } = await issueSecretKey(store, tenantId, values.name ?? null, now)
       process.stdout.write(`key id ${record.id}\nsecret key (shown once, keep it): ${key}\n`)
       return 0
     } finally {

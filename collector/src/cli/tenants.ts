@@ -1,6 +1,6 @@
 // `meterkit tenants create NAME [--db FILE]`: works while a server runs on the same database.
 import { parseArgs } from 'node:util'
-import { SqliteStore, hashKey, newSecretKey, randomBase62, systemClock } from '@meterkit/engine'
+import { SqliteStore, issueSecretKey, systemClock } from '@meterkit/engine'
 
 export async function tenantsCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: { db: { type: 'string' } }, allowPositionals: true })
@@ -13,8 +13,7 @@ export async function tenantsCommand(argv: string[]): Promise<number> {
   try {
     const now = systemClock.now()
     const tenant = await store.createTenant(name, now)
-    const key = newSecretKey()
-    const record = await store.putApiKey({ id: `key_${randomBase62(20)}`, tenantId: tenant.id, hash: hashKey(key), name: 'first key' }, now)
+    const { key, record } = await issueSecretKey(store, tenant.id, 'first key', now)
     process.stdout.write(`tenant ${tenant.id} "${tenant.name}" created\nkey id ${record.id}\nsecret key (shown once, keep it): ${key}\n`)
     return 0
   } finally {

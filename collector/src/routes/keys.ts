@@ -1,5 +1,5 @@
 // Secret API keys: create (the key is shown once, only its hash is kept) and revoke.
-import { hashKey, newSecretKey, randomBase62 } from '@meterkit/engine'
+import { issueSecretKey } from '@meterkit/engine'
 import { formatTimestamp } from '@meterkit/protocol'
 import { Hono } from 'hono'
 import { z } from 'zod'
@@ -15,11 +15,7 @@ export function keyRoutes(ctx: AppContext) {
 
   app.post('/', async (c) => {
     const input = await readJsonBody(c.req.raw, createKeySchema, { allowEmpty: true })
-    const key = newSecretKey()
-    const record = await ctx.store.putApiKey(
-      { id: `key_${randomBase62(20)}`, tenantId: c.get('principal').tenantId, hash: hashKey(key), name: input.name ?? null },
-      ctx.clock.now(),
-    )
+    const { key, record } = await issueSecretKey(ctx.store, c.get('principal').tenantId, input.name ?? null, ctx.clock.now())
     return c.json({ id: record.id, key, name: record.name, createdAt: formatTimestamp(record.createdAtMs) }, 201)
   })
 

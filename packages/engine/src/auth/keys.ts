@@ -1,5 +1,6 @@
 // Secret API keys: random, shown once, stored only as SHA-256 hashes.
 import { createHash, randomBytes } from 'node:crypto'
+import type { ApiKeyRecord, Store } from '../store/port.js'
 
 export const SECRET_KEY_PREFIX = 'mk_sec_'
 /** A user-chosen secret key (`--admin-key`): `mk_sec_` and 16–128 characters of A-Za-z0-9_ in all. */
@@ -28,4 +29,11 @@ export function hashKey(key: string): Buffer {
 
 export function isValidSecretKey(key: string): boolean {
   return SECRET_KEY_PATTERN.test(key)
+}
+
+/** Creates a secret key for a tenant: stores its hash and answers the key, to be shown once. */
+export async function issueSecretKey(store: Store, tenantId: number, name: string | null, nowMs: number): Promise<{ key: string; record: ApiKeyRecord }> {
+  const key = newSecretKey()
+  const record = await store.putApiKey({ id: `key_${randomBase62(20)}`, tenantId, hash: hashKey(key), name }, nowMs)
+  return { key, record }
 }

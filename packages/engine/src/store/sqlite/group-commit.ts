@@ -7,10 +7,10 @@ import { ROW_WIDTH } from './event-writer.js'
 export interface GroupCommitOptions {
   /** Most events in one transaction. */
   maxGroupEvents?: number
-  /** Index customers once this many events are past the index's watermark. */
-  indexAfterEvents?: number
-  /** Idle time after which the rest is indexed, in ms. */
-  indexIdleMs?: number
+  /** Fold derived state (customer index, rollups) once this many events are past its watermark. */
+  foldAfterEvents?: number
+  /** Idle time after which the rest is folded, in ms. */
+  foldIdleMs?: number
   /** Fold derived state here (in-thread stores); false where a maintenance thread does it. */
   fold?: boolean
 }
@@ -24,16 +24,16 @@ interface Pending {
 export class GroupCommitter {
   private queue: Pending[] = []
   private scheduled = false
-  private unindexed = Number.POSITIVE_INFINITY
+  private unfolded = Number.POSITIVE_INFINITY
   private idleTimer: ReturnType<typeof setTimeout> | undefined
   private readonly maxGroupEvents: number
-  private readonly indexAfterEvents: number
-  private readonly indexIdleMs: number
+  private readonly foldAfterEvents: number
+  private readonly foldIdleMs: number
 
   constructor(private readonly writer: EventWriter, options: GroupCommitOptions = {}) {
     this.maxGroupEvents = options.maxGroupEvents ?? 20_000
-    this.indexAfterEvents = options.indexAfterEvents ?? 20_000
-    this.indexIdleMs = options.indexIdleMs ?? 200
+    this.foldAfterEvents = options.foldAfterEvents ?? 20_000
+    this.foldIdleMs = options.foldIdleMs ?? 200
     this.folds = options.fold ?? true
   }
 
@@ -60,10 +60,10 @@ export class GroupCommitter {
       }
       const group = this.queue.splice(0, take)
       this.commit(group)
-      this.unindexed += events
-      if (this.unindexed >= this.indexAfterEvents) this.index()
+      this.unfolded += events
+      if (this.unfolded >= this.foldAfterEvents) this.foldDerived()
     }
-    this.armIdleIndex()
+    this.armIdleFold()
   }
 
   private commit(group: Pending[]): void {
@@ -80,31 +80,31 @@ export class GroupCommitter {
     }
   }
 
-  private index(): void {
+  private foldDerived(): void {
     if (!this.folds) return
     try {
       while (this.writer.fold(50_000) === 50_000) {
         // keep going until caught up
       }
-      this.unindexed = 0
+      this.unfolded = 0
     } catch {
-      // Indexing is retried on the next pass; readers cover the tail meanwhile.
+      // Folding is retried on the next pass; readers cover the tail meanwhile.
     }
   }
 
-  private armIdleIndex(): void {
+  private armIdleFold(): void {
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer)
     this.idleTimer = setTimeout(() => {
       this.idleTimer = undefined
-      if (this.queue.length === 0 && this.unindexed > 0) this.index()
-    }, this.indexIdleMs)
+      if (this.queue.length === 0 && this.unfolded > 0) this.foldDerived()
+    }, this.foldIdleMs)
     this.idleTimer.unref?.()
   }
 
-  /** Stops the idle timer and indexes what is left. */
+  /** Stops the idle timer and folds what is left. */
   close(): void {
     if (this.queue.length > 0) this.drain()
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer)
-    this.index()
+    this.foldDerived()
   }
 }
