@@ -95,6 +95,23 @@ describe('meterkit CLI', () => {
     expect(run(['verify', '--db', dbPath])).toContain('verified 25000 events')
   }, 60_000)
 
+  it('start takes PORT, MK_DB and MK_ADMIN_KEY from the environment', async () => {
+    const dbPath = join(tempDir(), 'env.db')
+    const { spawn } = await import('node:child_process')
+    const key = 'mk_sec_from_the_environment_01'
+    const child = spawn(process.execPath, [CLI, 'start'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PORT: '0', MK_DB: dbPath, MK_ADMIN_KEY: key } })
+    let out = ''
+    child.stdout.on('data', (c) => (out += c))
+    const exited = new Promise((r) => child.once('exit', r))
+    while (!/listening on (\S+)/.test(out)) await new Promise((r) => setTimeout(r, 20))
+    expect(out).toContain(`database ${dbPath}`)
+    expect(out).not.toContain('admin key')
+    const url = /listening on (\S+)/.exec(out)![1]!
+    expect((await fetch(`${url}/v1/events`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200)
+    child.kill('SIGTERM')
+    await exited
+  }, 30_000)
+
   it('rejects a malformed --admin-key with a clear message', () => {
     expect(() => run(['start', '--port', '0', '--db', join(tempDir(), 'x.db'), '--admin-key', 'mk_sec_short'])).toThrow(/--admin-key must be/)
   })

@@ -93,6 +93,15 @@ describe('usage', () => {
     expect(res.body.buckets.map((b: { value: string }) => b.value)).toEqual(['1', '3'])
   })
 
+  it('without from and to, usage covers the last 30 days', async () => {
+    await t.json('POST', '/v1/events', { events: [
+      ev('in', new Date(T0 - 29 * 86_400_000).toISOString(), { gpuSeconds: 1, status: 'succeeded' }),
+      ev('out', new Date(T0 - 31 * 86_400_000).toISOString(), { gpuSeconds: 5, status: 'succeeded' }),
+    ] })
+    const res = await t.json('GET', '/v1/customers/cus_1/usage?meter=gpu')
+    expect(res.body).toMatchObject({ from: new Date(T0 - 30 * 86_400_000).toISOString(), to: new Date(T0).toISOString(), value: '1' })
+  })
+
   it('unknown meter or dimension is 400 naming it; unknown customer is 404', async () => {
     await t.json('POST', '/v1/events', { events: [ev('x', '2026-11-25T08:00:00Z', {})] })
     expect((await t.json('GET', '/v1/customers/cus_1/usage?meter=nope')).body.error.message).toContain('meter: no meter "nope"')
@@ -140,6 +149,9 @@ describe('corrections and backfill', () => {
     const voided = await t.json('POST', '/v1/events/b/void', { reason: 'test job' })
     expect(voided.body.status).toBe('voided')
     expect(await usage()).toBe('7.5')
+    // Lists keep voided events, with their status.
+    const listed = (await t.json('GET', '/v1/events?customerId=cus_1')).body.data as { id: string; status: string }[]
+    expect(listed.map((e) => [e.id, e.status])).toEqual([['b', 'voided'], ['a', 'amended']])
     expect((await t.json('POST', '/v1/events/b/void', { reason: 'again' })).status).toBe(409)
     expect((await t.json('POST', '/v1/events/b/amend', { properties: {}, reason: 'x' })).status).toBe(409)
     expect((await t.json('POST', '/v1/events/zz/void', { reason: 'x' })).status).toBe(404)
