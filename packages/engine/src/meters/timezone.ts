@@ -56,6 +56,42 @@ export function fromLocal(year: number, month: number, day: number, hour: number
   return utc
 }
 
+const DAY_MS = 86_400_000
+
+/**
+ * The zone's wall-clock time at an instant, written as the UTC instant with the same fields, so
+ * calendar arithmetic (Date.UTC, getUTC*) on it never meets a DST change.
+ */
+export function wallClockMs(ms: number, timeZone: string): number {
+  return ms + offsetMs(ms, timeZone)
+}
+
+/**
+ * The first instant at which the zone's clocks show `wallMs` (as from wallClockMs) or later. So a
+ * time shown twice (autumn overlap) is its earlier instant, and a time skipped by a
+ * spring-forward gap is the first instant after the gap, when the clocks jump past it. The result
+ * never decreases as `wallMs` grows.
+ */
+export function instantOfWallClock(wallMs: number, timeZone: string): number {
+  // The offsets a day either side bracket the transition, if any, near this wall time.
+  const before = offsetMs(wallMs - DAY_MS, timeZone)
+  const after = offsetMs(wallMs + DAY_MS, timeZone)
+  if (before === after) return wallMs - before
+  const earlier = wallMs - Math.max(before, after)
+  if (wallClockMs(earlier, timeZone) === wallMs) return earlier
+  const later = wallMs - Math.min(before, after)
+  if (wallClockMs(later, timeZone) === wallMs) return later
+  // A gap: the clocks pass from before it (at `earlier`) to after it (at `later`); find the jump.
+  let lo = earlier
+  let hi = later
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2)
+    if (wallClockMs(mid, timeZone) >= wallMs) hi = mid
+    else lo = mid
+  }
+  return hi
+}
+
 export type CalendarUnit = 'hour' | 'day' | 'week' | 'month' | 'year'
 
 /** The start of the calendar unit that holds `ms`, in the zone (weeks start on Monday). */
