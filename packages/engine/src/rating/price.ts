@@ -40,10 +40,10 @@ export function priceAmount(price: SimplePrice, quantity: Big): Big {
 /** Whole packages for a quantity: rounded up (the default) or down. */
 export function packageCount(quantity: Big, packageSize: Big, round: 'up' | 'down'): Big {
   // Division keeps 20 places, rounded half-up, so a quotient such as 2.999… (21 nines) reads as
-  // 3: the estimate is settled with exact multiplications instead.
+  // 3. Rounding never takes a quotient below a whole number it is at or above, so the estimate
+  // can only be too high, and an exact multiplication settles it.
   let whole = quantity.div(packageSize).round(0, Big.roundDown)
-  while (whole.gt(0) && whole.times(packageSize).gt(quantity)) whole = whole.minus(1)
-  while (whole.plus(1).times(packageSize).lte(quantity)) whole = whole.plus(1)
+  if (whole.times(packageSize).gt(quantity)) whole = whole.minus(1)
   return round === 'up' && whole.times(packageSize).lt(quantity) ? whole.plus(1) : whole
 }
 
