@@ -10,3 +10,4 @@ export { ingestEvents, checkEvent, type IngestContext } from './ingest/ingest.js
 export * from './meters/index.js'
 export * from './decimal.js'
 export { DerivedState } from './store/sqlite/derived.js'
+export * from './rating/index.js'
