@@ -10,7 +10,9 @@ import { configRoutes } from './routes/config.js'
 import { customerRoutes } from './routes/customers.js'
 import { eventRoutes } from './routes/events.js'
 import { healthRoutes } from './routes/health.js'
+import { invoiceRoutes } from './routes/invoices.js'
 import { keyRoutes } from './routes/keys.js'
+import { subscriptionRoutes } from './routes/subscriptions.js'
 
 export interface AppDeps {
   store: Store
@@ -94,6 +96,8 @@ export function createApp(deps: AppDeps) {
   app.route('/v1/keys', keyRoutes(ctx))
   app.route('/v1/config', configRoutes(ctx))
   app.route('/v1/customers', customerRoutes(ctx))
+  app.route('/v1/subscriptions', subscriptionRoutes(ctx))
+  app.route('/v1', invoiceRoutes(ctx))
 
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404))
   app.onError((err, c) => {

@@ -7,6 +7,7 @@ import { serve } from '@hono/node-server'
 import { SqliteStore, hashKey, isValidSecretKey, issueSecretKey, systemClock } from '@meterkit/engine'
 import { configSchema } from '@meterkit/protocol'
 import { createApp } from './app.js'
+import { BillingScheduler } from './billing-scheduler.js'
 import { CollectorMetrics } from './metrics.js'
 
 export interface ServerOptions {
@@ -19,6 +20,8 @@ export interface ServerOptions {
   adminKey?: string
   /** Drain time before in-flight requests are cut at shutdown, in ms. */
   shutdownTimeoutMs?: number
+  /** How often the collector bills due periods, in ms (default 60000; 0 turns it off). */
+  billingIntervalMs?: number
   print?: (line: string) => void
 }
 
@@ -68,6 +71,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     s.once('error', reject)
   })
   server.keepAliveTimeout = 65_000
+  const scheduler = new BillingScheduler(store, systemClock, options.billingIntervalMs ?? 60_000, (level, message, fields) =>
+    console.error(JSON.stringify({ level, message, ...fields })))
+  scheduler.start()
   const port = (server.address() as AddressInfo).port
   const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`
 
@@ -84,7 +90,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       server.close(() => {
         clearTimeout(force)
         clearInterval(sweep)
-        void store.close().then(resolve, resolve)
+        void scheduler.stop().then(() => store.close()).then(resolve, resolve)
       })
       server.closeIdleConnections()
     })

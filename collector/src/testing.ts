@@ -15,7 +15,7 @@ export async function testApp(options: { latenessWindowMs?: number } = {}) {
   const tenant = await store.defaultTenant('default', T0)
   const key = newSecretKey()
   await store.putApiKey({ id: `key_${randomBase62(12)}`, tenantId: tenant.id, hash: hashKey(key), name: 'test' }, T0)
-  const app = createApp({ store, clock, keyCacheTtlMs: 0, ...options, log: () => undefined })
+  const app = createApp({ store, clock, keyCacheTtlMs: 0, ...options, log: process.env.MK_TEST_LOG ? undefined : () => undefined })
 
   const request = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}, apiKey = key) =>
     app.request(path, {

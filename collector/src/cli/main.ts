@@ -1,7 +1,9 @@
 // `meterkit <command>`: dispatches to the command modules.
 import { applyCommand } from './apply.js'
+import { billCommand } from './bill.js'
 import { importCommand } from './import.js'
 import { keysCommand } from './keys.js'
+import { simulateCommand } from './simulate.js'
 import { verifyCommand } from './verify.js'
 import { startCommand } from './start.js'
 import { tenantsCommand } from './tenants.js'
@@ -10,9 +12,13 @@ const USAGE = `usage: meterkit <command> [options]
 
 commands:
   start [--port 8790] [--host 127.0.0.1] [--db ./meterkit.db] [--config FILE] [--admin-key KEY]
+                               [--billing-interval SECONDS (default 60, 0 = off)]
                                run the collector on the embedded SQLite store
   apply FILE                   apply a configuration (meters, features, plans) to a running collector
   import FILE.ndjson           backfill events, with a progress bar
+  bill [--until T]             close every billing period that ended by T (default now) and finalize invoices
+  simulate --plan FILE --from T --to T [--customer ID ...]
+                               re-rate past usage under a candidate plan: actual vs simulated per customer
   verify [--db FILE]           rebuild every rollup from the raw events and report any difference
   tenants create NAME [--db FILE]
                                add a tenant and print its first secret key
@@ -37,6 +43,10 @@ export async function main(argv: string[]): Promise<number | undefined> {
       return applyCommand(rest)
     case 'import':
       return importCommand(rest)
+    case 'bill':
+      return billCommand(rest)
+    case 'simulate':
+      return simulateCommand(rest)
     case 'verify':
       return verifyCommand(rest)
     case undefined:

@@ -11,11 +11,14 @@ export async function startCommand(argv: string[]): Promise<number | undefined> 
       db: { type: 'string' },
       config: { type: 'string' },
       'admin-key': { type: 'string' },
+      'billing-interval': { type: 'string' },
     },
     strict: true,
   })
   const port = Number(values.port ?? process.env.PORT ?? 8790)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be a port number')
+  const billingSeconds = Number(values['billing-interval'] ?? process.env.MK_BILLING_INTERVAL ?? 60)
+  if (!Number.isFinite(billingSeconds) || billingSeconds < 0) throw new Error('--billing-interval must be a number of seconds (0 turns scheduled billing off)')
   // Signals are handled from the first moment, so a SIGTERM right after start still drains.
   const running: { server?: Promise<Awaited<ReturnType<typeof startServer>>> } = {}
   let stopping = false
@@ -39,6 +42,7 @@ export async function startCommand(argv: string[]): Promise<number | undefined> 
     dbPath: values.db ?? process.env.MK_DB ?? './meterkit.db',
     adminKey: values['admin-key'] ?? process.env.MK_ADMIN_KEY,
     configPath: values.config ?? process.env.MK_CONFIG,
+    billingIntervalMs: billingSeconds * 1000,
   })
   await running.server
   return undefined

@@ -86,3 +86,16 @@ describe('wall-clock times and the instants they name', () => {
     }), { numRuns: 500 })
   })
 })
+
+describe('zones that skip midnight', () => {
+  it('splits a day range across Santiago’s DST start (2026-09-06 begins at 01:00)', async () => {
+    const { splitRange, fromLocal } = await import('./timezone.js')
+    const from = Date.parse('2026-09-05T04:00:00Z') // Sep 5 00:00 at -04:00
+    const to = Date.parse('2026-09-08T03:00:00Z') // Sep 8 00:00 at -03:00
+    expect(splitRange(from, to, 'day', 'America/Santiago').map((ms) => new Date(ms).toISOString())).toEqual([
+      '2026-09-05T04:00:00.000Z', '2026-09-06T04:00:00.000Z', '2026-09-07T03:00:00.000Z', '2026-09-08T03:00:00.000Z',
+    ])
+    // A skipped wall time maps to just after the gap.
+    expect(new Date(fromLocal(2026, 3, 8, 2, 'America/Los_Angeles')).toISOString()).toBe('2026-03-08T10:00:00.000Z')
+  })
+})

@@ -50,10 +50,7 @@ export function offsetMs(ms: number, timeZone: string): number {
 
 /** The UTC instant of a local wall-clock time; a time skipped by DST maps to just after the gap. */
 export function fromLocal(year: number, month: number, day: number, hour: number, timeZone: string): number {
-  const wall = Date.UTC(year, month - 1, day, hour)
-  let utc = wall - offsetMs(wall, timeZone)
-  utc = wall - offsetMs(utc, timeZone)
-  return utc
+  return instantOfWallClock(Date.UTC(year, month - 1, day, hour), timeZone)
 }
 
 const DAY_MS = 86_400_000

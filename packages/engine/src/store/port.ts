@@ -2,6 +2,7 @@
 // does its work synchronously inside. Every store passes the same conformance suite.
 import type { JsonValue, Properties, TenantConfig, ValidEvent } from '@meterkit/protocol'
 import type { UsageResult, UsageWindow } from '../meters/usage.js'
+import type { BillingStore } from '../billing/model.js'
 
 export type EventSource = 'server' | 'browser' | 'import'
 
@@ -164,6 +165,9 @@ export interface Store {
 
   voidEvent(tenantId: number, id: string, reason: string, keyId: string | null, nowMs: number): Promise<CorrectionResult>
   amendEvent(tenantId: number, id: string, properties: Properties, reason: string, keyId: string | null, nowMs: number): Promise<CorrectionResult>
+
+  /** Subscriptions, billing runs, invoices, payments and simulations. */
+  readonly billing: BillingStore
 
   /** Whether the store can take writes (readiness). */
   ping(): Promise<void>

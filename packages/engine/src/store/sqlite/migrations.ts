@@ -118,6 +118,98 @@ const MIGRATIONS: string[] = [
   `
   INSERT INTO index_state (name, seq) VALUES ('generation', 0);
   `,
+  // 4: subscriptions, invoices and the events behind each invoice line.
+  `
+  CREATE TABLE subscriptions (
+    tenant_id INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    customer_id TEXT NOT NULL,
+    start_at INTEGER NOT NULL,
+    end_at INTEGER,                      -- service ends here (cancel), null while it runs
+    billed_through INTEGER,              -- the last boundary whose invoice is final; null: none yet
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+  ) WITHOUT ROWID;
+  CREATE INDEX subscriptions_by_customer ON subscriptions (tenant_id, customer_id);
+  -- A plan in effect from start_at: a snapshot of the plan and of the meters its charges read.
+  CREATE TABLE subscription_phases (
+    tenant_id INTEGER NOT NULL,
+    subscription_id TEXT NOT NULL,
+    start_at INTEGER NOT NULL,
+    plan TEXT NOT NULL,                  -- JSON
+    meters TEXT NOT NULL,                -- JSON
+    anchor_at INTEGER NOT NULL,
+    config_version INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, subscription_id, start_at)
+  ) WITHOUT ROWID;
+  -- One invoice per subscription boundary: it closes the period before it and opens the next.
+  -- A closing invoice has period_end = boundary; the opening one (at the start) period_start = boundary.
+  CREATE TABLE invoices (
+    tenant_id INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    number INTEGER,                      -- per tenant, in sequence, given at finalization
+    customer_id TEXT NOT NULL,
+    subscription_id TEXT NOT NULL,
+    boundary INTEGER NOT NULL,
+    status TEXT NOT NULL,                -- draft | finalized | paid | void
+    period_start INTEGER NOT NULL,
+    period_end INTEGER NOT NULL,
+    currency TEXT NOT NULL,
+    subtotal TEXT NOT NULL,
+    credits_applied TEXT NOT NULL,
+    total TEXT NOT NULL,
+    amount_paid TEXT NOT NULL,
+    cutoff_seq INTEGER NOT NULL,         -- events with a greater seq arrived after it was computed
+    created_at INTEGER NOT NULL,
+    finalized_at INTEGER,
+    paid_at INTEGER,
+    voided_at INTEGER,
+    credit_note TEXT,                    -- JSON, when voided
+    PRIMARY KEY (tenant_id, id)
+  ) WITHOUT ROWID;
+  CREATE UNIQUE INDEX invoices_by_boundary ON invoices (tenant_id, subscription_id, boundary);
+  CREATE INDEX invoices_by_customer ON invoices (tenant_id, customer_id, boundary);
+  CREATE UNIQUE INDEX invoices_by_number ON invoices (tenant_id, number) WHERE number IS NOT NULL;
+  CREATE TABLE invoice_lines (
+    tenant_id INTEGER NOT NULL,
+    invoice_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    charge_key TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    description TEXT NOT NULL,
+    quantity TEXT NOT NULL,
+    amount TEXT NOT NULL,
+    credits TEXT,
+    period_start INTEGER NOT NULL,
+    period_end INTEGER NOT NULL,
+    dimension TEXT,
+    advance INTEGER NOT NULL DEFAULT 0,
+    event_count INTEGER NOT NULL DEFAULT 0,
+    event_seqs BLOB,                     -- the source events' seqs, sorted, as float64 little-endian
+    PRIMARY KEY (tenant_id, invoice_id, position)
+  ) WITHOUT ROWID;
+  CREATE TABLE invoice_payments (
+    tenant_id INTEGER NOT NULL,
+    invoice_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    position INTEGER NOT NULL,           -- 1, 2, … in the order recorded
+    amount TEXT NOT NULL,
+    method TEXT NOT NULL,
+    reference TEXT,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, invoice_id, id)
+  ) WITHOUT ROWID;
+  -- Events that reached an invoiced period after its invoice (late, imported, voided, amended):
+  -- the next invoice of the subscription adjusts that period.
+  CREATE TABLE billing_changes (
+    tenant_id INTEGER NOT NULL,
+    customer_id TEXT NOT NULL,
+    ts INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, customer_id, seq)
+  ) WITHOUT ROWID;
+  INSERT INTO index_state (name, seq) VALUES ('billing_scan', 0);
+  `,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

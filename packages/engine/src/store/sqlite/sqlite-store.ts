@@ -32,6 +32,7 @@ import { GroupCommitter } from './group-commit.js'
 import { WriterThread } from './writer-thread.js'
 import { DerivedState, EMPTY_CONFIG } from './derived.js'
 import { UsageReader } from './usage-reader.js'
+import { SqliteBilling } from './billing/sqlite-billing.js'
 
 export interface SqliteStoreOptions {
   /** How long a writer waits for another process's lock before failing, in ms. */
@@ -119,6 +120,7 @@ export class SqliteStore implements Store {
   private readonly usageReader: UsageReader
   private readonly committer: GroupCommitter | undefined
   private readonly writerThread: WriterThread | undefined
+  readonly billing: SqliteBilling
 
   constructor(readonly path: string, options: SqliteStoreOptions = {}) {
     this.db = openDatabase(path, { busyTimeoutMs: options.busyTimeoutMs })
@@ -132,6 +134,7 @@ export class SqliteStore implements Store {
     const db = this.db
     this.derived = new DerivedState(db)
     this.usageReader = new UsageReader(db, this.derived)
+    this.billing = new SqliteBilling(db, this.derived, this.usageReader, (tenantId) => this.configOf(tenantId))
     this.stmt = {
       eventCore: db.prepare('SELECT seq, event, customer_id, ts, status, properties FROM events WHERE tenant_id = ? AND id = ?'),
       versions: db.prepare('SELECT version, action, properties, reason, at, key_id FROM event_versions WHERE tenant_id = ? AND id = ? ORDER BY version'),
@@ -202,6 +205,7 @@ export class SqliteStore implements Store {
       if (core === undefined) return { ok: false, code: 'not_found' }
       if (core.status === 'voided') return { ok: false, code: 'voided' }
       apply(core)
+      this.billing.noteCorrection(tenantId, core.customer_id, core.ts, core.seq)
       // A fold prepared before this correction must not write what it read.
       this.derived.bumpGeneration()
       // Figures already folded are recomputed from the raw events; newer ones fold as usual.
@@ -241,6 +245,10 @@ export class SqliteStore implements Store {
   }
 
   async getConfig(tenantId: number): Promise<ConfigVersion> {
+    return this.configOf(tenantId)
+  }
+
+  private configOf(tenantId: number): ConfigVersion {
     const row = this.stmt.currentConfig.get(tenantId) as { version: number; config: string; applied_at: number } | undefined
     return row === undefined
       ? { version: 0, config: EMPTY_CONFIG, appliedAtMs: 0 }

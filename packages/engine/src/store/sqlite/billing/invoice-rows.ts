@@ -1,0 +1,198 @@
+// Invoices and their lines as rows: writing a computed invoice, reading one back.
+import type Database from 'better-sqlite3'
+import { ZERO, decimal } from '../../../decimal.js'
+import { formatMoney } from '../../../rating/index.js'
+import type { InvoiceLine } from '../../../billing/lines.js'
+import type { Invoice, InvoiceStatus, Payment, StoredLine } from '../../../billing/model.js'
+
+interface InvoiceRow {
+  id: string
+  number: number | null
+  customer_id: string
+  subscription_id: string
+  boundary: number
+  status: InvoiceStatus
+  period_start: number
+  period_end: number
+  currency: string
+  subtotal: string
+  credits_applied: string
+  total: string
+  amount_paid: string
+  cutoff_seq: number
+  created_at: number
+  finalized_at: number | null
+  paid_at: number | null
+  voided_at: number | null
+  credit_note: string | null
+}
+
+interface LineRow {
+  position: number
+  charge_key: string
+  kind: StoredLine['kind']
+  description: string
+  quantity: string
+  amount: string
+  credits: string | null
+  period_start: number
+  period_end: number
+  dimension: string | null
+  advance: number
+  event_count: number
+  event_seqs: Buffer | null
+}
+
+export function encodeSeqs(seqs: readonly number[]): Buffer {
+  return Buffer.from(new Float64Array(seqs).buffer)
+}
+
+export function decodeSeqs(blob: Buffer | null): number[] {
+  if (blob === null || blob.length === 0) return []
+  const copy = new Uint8Array(blob) // aligned, whatever the buffer's offset
+  return Array.from(new Float64Array(copy.buffer, 0, copy.length / 8))
+}
+
+export const lineId = (position: number) => `li_${position}`
+export const linePosition = (id: string) => (/^li_(\d{1,9})$/.test(id) ? Number(id.slice(3)) : undefined)
+
+export interface InvoiceHeader {
+  id: string
+  customerId: string
+  subscriptionId: string
+  boundary: number
+  status: InvoiceStatus
+  periodStartMs: number
+  periodEndMs: number
+  currency: string
+  subtotal: string
+  creditsApplied: string
+  total: string
+  cutoffSeq: number
+}
+
+export class InvoiceRows {
+  private readonly stmt
+
+  constructor(private readonly db: Database.Database) {
+    this.stmt = {
+      byId: db.prepare('SELECT * FROM invoices WHERE tenant_id = ? AND id = ?'),
+      byBoundary: db.prepare('SELECT * FROM invoices WHERE tenant_id = ? AND subscription_id = ? AND boundary = ?'),
+      lines: db.prepare('SELECT * FROM invoice_lines WHERE tenant_id = ? AND invoice_id = ? ORDER BY position'),
+      line: db.prepare('SELECT * FROM invoice_lines WHERE tenant_id = ? AND invoice_id = ? AND position = ?'),
+      payments: db.prepare('SELECT id, amount, method, reference, at FROM invoice_payments WHERE tenant_id = ? AND invoice_id = ? ORDER BY position'),
+      insert: db.prepare(
+        `INSERT INTO invoices (tenant_id, id, number, customer_id, subscription_id, boundary, status, period_start, period_end, currency,
+           subtotal, credits_applied, total, amount_paid, cutoff_seq, created_at, finalized_at, paid_at)
+         VALUES (@tenant, @id, @number, @customer, @subscription, @boundary, @status, @periodStart, @periodEnd, @currency,
+           @subtotal, @creditsApplied, @total, '0', @cutoffSeq, @now, @finalizedAt, @paidAt)
+         ON CONFLICT (tenant_id, id) DO UPDATE SET number = excluded.number, status = excluded.status,
+           period_start = excluded.period_start, period_end = excluded.period_end, subtotal = excluded.subtotal,
+           credits_applied = excluded.credits_applied, total = excluded.total, cutoff_seq = excluded.cutoff_seq,
+           finalized_at = excluded.finalized_at, paid_at = excluded.paid_at`,
+      ),
+      deleteLines: db.prepare('DELETE FROM invoice_lines WHERE tenant_id = ? AND invoice_id = ?'),
+      insertLine: db.prepare(
+        `INSERT INTO invoice_lines (tenant_id, invoice_id, position, charge_key, kind, description, quantity, amount, credits,
+           period_start, period_end, dimension, advance, event_count, event_seqs)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      nextNumber: db.prepare('SELECT coalesce(max(number), 0) + 1 FROM invoices WHERE tenant_id = ?').pluck(),
+    }
+  }
+
+  /** Writes an invoice and its lines (replacing a draft's), in the caller's transaction. */
+  write(tenantId: number, header: InvoiceHeader, lines: InvoiceLine[], nowMs: number): void {
+    const final = header.status !== 'draft'
+    this.stmt.insert.run({
+      tenant: tenantId, id: header.id, customer: header.customerId, subscription: header.subscriptionId, boundary: header.boundary,
+      status: header.status, periodStart: header.periodStartMs, periodEnd: header.periodEndMs, currency: header.currency,
+      subtotal: header.subtotal, creditsApplied: header.creditsApplied, total: header.total, cutoffSeq: header.cutoffSeq, now: nowMs,
+      number: final ? this.stmt.nextNumber.get(tenantId) : null,
+      finalizedAt: final ? nowMs : null,
+      paidAt: header.status === 'paid' ? nowMs : null,
+    })
+    this.stmt.deleteLines.run(tenantId, header.id)
+    lines.forEach((l, i) => {
+      this.stmt.insertLine.run(
+        tenantId, header.id, i + 1, l.chargeKey, l.kind, l.description, l.quantity, l.amount, l.credits ?? null,
+        l.periodStartMs, l.periodEndMs, l.dimension ?? null, l.advance ? 1 : 0, l.eventSeqs?.length ?? 0,
+        l.eventSeqs && l.eventSeqs.length > 0 ? encodeSeqs(l.eventSeqs) : null,
+      )
+    })
+  }
+
+  headerAt(tenantId: number, subscriptionId: string, boundary: number): InvoiceRow | undefined {
+    return this.stmt.byBoundary.get(tenantId, subscriptionId, boundary) as InvoiceRow | undefined
+  }
+
+  /** The lines with their source events, for recomputing and adjusting. */
+  linesOf(tenantId: number, invoiceId: string): InvoiceLine[] {
+    return (this.stmt.lines.all(tenantId, invoiceId) as LineRow[]).map((r) => ({
+      chargeKey: r.charge_key,
+      kind: r.kind,
+      description: r.description,
+      quantity: r.quantity,
+      amount: r.amount,
+      ...(r.credits !== null ? { credits: r.credits } : {}),
+      periodStartMs: r.period_start,
+      periodEndMs: r.period_end,
+      ...(r.dimension !== null ? { dimension: r.dimension } : {}),
+      ...(r.advance ? { advance: true } : {}),
+      eventSeqs: decodeSeqs(r.event_seqs),
+    }))
+  }
+
+  lineSeqs(tenantId: number, invoiceId: string, position: number): number[] | undefined {
+    const row = this.stmt.line.get(tenantId, invoiceId, position) as LineRow | undefined
+    return row && decodeSeqs(row.event_seqs)
+  }
+
+  get(tenantId: number, id: string): Invoice | undefined {
+    const row = this.stmt.byId.get(tenantId, id) as InvoiceRow | undefined
+    return row && this.view(tenantId, row)
+  }
+
+  view(tenantId: number, row: InvoiceRow): Invoice {
+    const lines: StoredLine[] = (this.stmt.lines.all(tenantId, row.id) as LineRow[]).map((r) => ({
+      id: lineId(r.position),
+      chargeKey: r.charge_key,
+      kind: r.kind,
+      description: r.description,
+      quantity: r.quantity,
+      amount: r.amount,
+      ...(r.credits !== null ? { credits: r.credits } : {}),
+      periodStartMs: r.period_start,
+      periodEndMs: r.period_end,
+      ...(r.dimension !== null ? { dimension: r.dimension } : {}),
+      eventCount: r.event_count,
+    }))
+    const payments = (this.stmt.payments.all(tenantId, row.id) as { id: string; amount: string; method: string; reference: string | null; at: number }[])
+      .map((p): Payment => ({ id: p.id, amount: p.amount, method: p.method, reference: p.reference, atMs: p.at }))
+    const due = row.status === 'void' || row.status === 'draft' ? ZERO : decimal(row.total).minus(row.amount_paid)
+    return {
+      id: row.id,
+      number: row.number,
+      customerId: row.customer_id,
+      subscriptionId: row.subscription_id,
+      status: row.status,
+      periodStartMs: row.period_start,
+      periodEndMs: row.period_end,
+      currency: row.currency,
+      lines,
+      subtotal: row.subtotal,
+      creditsApplied: row.credits_applied,
+      total: row.total,
+      amountPaid: row.amount_paid,
+      amountDue: formatMoney(due.lt(0) ? ZERO : due, row.currency),
+      payments,
+      creditNote: row.credit_note === null ? null : (JSON.parse(row.credit_note) as Invoice['creditNote']),
+      createdAtMs: row.created_at,
+      finalizedAtMs: row.finalized_at,
+      paidAtMs: row.paid_at,
+      voidedAtMs: row.voided_at,
+    }
+  }
+}
+
+export type { InvoiceRow }
