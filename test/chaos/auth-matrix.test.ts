@@ -13,6 +13,8 @@ interface Fixture {
   eventId: string
   /** A live key of tenant A other than the valid one (the target of DELETE /v1/keys/:id). */
   spareKeyId: string
+  subscriptionId: string
+  invoiceId: string
   keys: Record<CredentialName, string | undefined>
   headers: Record<CredentialName, Record<string, string>>
 }
@@ -54,6 +56,20 @@ const ENDPOINTS: Endpoint[] = [
   { route: 'GET /v1/customers/:id', path: () => `/v1/customers/${SECRET_CUSTOMER}`, owner: 200, foreign: 'not_found' },
   { route: 'GET /v1/customers/:id/usage', path: () => `/v1/customers/${SECRET_CUSTOMER}/usage?meter=gpu&from=2026-11-01T00:00:00Z`, owner: 200, foreign: 'not_found' },
   { route: 'GET /v1/customers/:id/usage/events', path: () => `/v1/customers/${SECRET_CUSTOMER}/usage/events?meter=gpu&from=2026-11-01T00:00:00Z`, owner: 200, foreign: 'not_found' },
+  { route: 'POST /v1/subscriptions', path: () => '/v1/subscriptions', body: () => ({ customerId: 'cus_matrix_sub', plan: 'pro' }), owner: 201, foreign: 'own_tenant' },
+  { route: 'GET /v1/subscriptions/:id', path: (f) => `/v1/subscriptions/${f.subscriptionId}`, owner: 200, foreign: 'not_found' },
+  { route: 'POST /v1/subscriptions/:id/change', path: (f) => `/v1/subscriptions/${f.subscriptionId}/change`, body: () => ({ plan: 'team' }), owner: 200, foreign: 'not_found' },
+  { route: 'POST /v1/subscriptions/:id/cancel', path: (f) => `/v1/subscriptions/${f.subscriptionId}/cancel`, body: () => ({ at: '2026-11-28T00:00:00Z' }), owner: 200, foreign: 'not_found' },
+  { route: 'POST /v1/billing/run', path: () => '/v1/billing/run', body: () => ({ until: '2026-11-25T10:00:00Z' }), owner: 200, foreign: 'own_tenant' },
+  { route: 'POST /v1/simulations', path: () => '/v1/simulations', body: () => ({ plan: 'team', from: '2026-11-01T00:00:00Z', to: '2026-11-25T00:00:00Z' }), owner: 200, foreign: 'own_tenant' },
+  { route: 'GET /v1/invoices', path: () => '/v1/invoices', owner: 200, foreign: 'empty_list' },
+  { route: 'GET /v1/invoices?customerId', path: () => `/v1/invoices?customerId=${SECRET_CUSTOMER}`, owner: 200, foreign: 'empty_list' },
+  { route: 'GET /v1/invoices/:id', path: (f) => `/v1/invoices/${f.invoiceId}`, owner: 200, foreign: 'not_found' },
+  { route: 'GET /v1/invoices/:id.html', path: (f) => `/v1/invoices/${f.invoiceId}.html`, owner: 200, foreign: 'not_found' },
+  { route: 'GET /v1/invoices/:id/lines/:lineId/events', path: (f) => `/v1/invoices/${f.invoiceId}/lines/li_1/events`, owner: 200, foreign: 'not_found' },
+  { route: 'POST /v1/invoices/:id/payments', path: (f) => `/v1/invoices/${f.invoiceId}/payments`, body: () => ({ amount: '1', method: 'wire' }), owner: 201, foreign: 'not_found' },
+  { route: 'POST /v1/invoices/:id/void', path: (f) => `/v1/invoices/${f.invoiceId}/void`, body: () => ({ reason: 'matrix' }), owner: 200, foreign: 'not_found' },
+  { route: 'GET /v1/customers/:id/invoices/upcoming', path: () => `/v1/customers/${SECRET_CUSTOMER}/invoices/upcoming`, owner: 200, foreign: 'not_found' },
 ]
 
 type CredentialName = 'none' | 'basic scheme' | 'bearer without token' | 'bearer garbage' | 'unknown key' | 'revoked key' | 'other tenant key' | 'valid key'
@@ -84,8 +100,17 @@ const probeEvent = (f: Fixture) => ({
 
 async function fixture(): Promise<Fixture> {
   const t = await testApp()
-  const config = { meters: [{ key: 'gpu', event: 'render.completed', aggregation: 'sum', property: 'gpuSeconds', description: SECRET_MARKER }] }
+  const config = {
+    meters: [{ key: 'gpu', event: 'render.completed', aggregation: 'sum', property: 'gpuSeconds', description: SECRET_MARKER }],
+    plans: [
+      { key: 'pro', currency: 'USD', interval: 'month', charges: [{ key: 'base', model: 'flat', amount: '49' }, { key: 'gpu', meter: 'gpu', model: 'per_unit', unitAmount: '0.1' }] },
+      { key: 'team', currency: 'USD', interval: 'month', charges: [{ key: 'gpu', meter: 'gpu', model: 'per_unit', unitAmount: '0.2' }] },
+    ],
+  }
   expect((await t.json('PUT', '/v1/config', config)).status).toBe(200)
+  const subscription = await t.json('POST', '/v1/subscriptions', { customerId: SECRET_CUSTOMER, plan: 'pro', startAt: '2026-11-01T00:00:00Z' })
+  expect((await t.json('POST', '/v1/billing/run', { until: '2026-11-02T00:00:00Z' })).body.finalized).toHaveLength(1)
+  const invoice = (await t.json('GET', '/v1/invoices')).body.data[0]
   const ownEvent = { id: 'evt-A-1', event: 'render.completed', customerId: SECRET_CUSTOMER, timestamp: '2026-11-25T09:00:00.000Z', properties: { marker: SECRET_MARKER } }
   expect((await t.json('POST', '/v1/events', { events: [ownEvent] })).body.accepted).toBe(1)
   const spare = await t.json('POST', '/v1/keys', { name: 'spare' })
@@ -94,6 +119,8 @@ async function fixture(): Promise<Fixture> {
   const other = await t.store.createTenant('other', 0)
   const otherKey = newSecretKey()
   await t.store.putApiKey({ id: 'key_other_tenant', tenantId: other.id, hash: hashKey(otherKey), name: null }, 0)
+  // The other tenant has plans of the same names: its requests succeed, in its own tenant.
+  await t.store.applyConfig(other.id, { ...config, meters: [{ ...config.meters[0]!, description: 'other' }] } as never, null, 0)
   const keys: Fixture['keys'] = {
     'none': undefined,
     'basic scheme': undefined,
@@ -104,7 +131,7 @@ async function fixture(): Promise<Fixture> {
     'other tenant key': otherKey,
     'valid key': t.key,
   }
-  const f = { t, tenantA: t.tenant.id, eventId: ownEvent.id, spareKeyId: spare.body.id, keys } as Fixture
+  const f = { t, tenantA: t.tenant.id, eventId: ownEvent.id, spareKeyId: spare.body.id, subscriptionId: subscription.body.id, invoiceId: invoice.id, keys } as Fixture
   f.headers = Object.fromEntries(CREDENTIALS.map((c) => [c.name, c.header(f)])) as Fixture['headers']
   return f
 }
@@ -120,6 +147,11 @@ function snapshotA(f: Fixture): string {
     versions: db.prepare('SELECT id, version, action, reason FROM event_versions WHERE tenant_id = ? ORDER BY id, version').all(f.tenantA),
     config: db.prepare('SELECT version, config FROM config_versions WHERE tenant_id = ? ORDER BY version').all(f.tenantA),
     rollups: db.prepare('SELECT meter, customer_id, bucket, count, sum FROM meter_rollups WHERE tenant_id = ? ORDER BY 1, 2, 3').all(f.tenantA),
+    subscriptions: db.prepare('SELECT id, customer_id, start_at, end_at, billed_through FROM subscriptions WHERE tenant_id = ? ORDER BY id').all(f.tenantA),
+    phases: db.prepare('SELECT subscription_id, start_at, plan FROM subscription_phases WHERE tenant_id = ? ORDER BY 1, 2').all(f.tenantA),
+    invoices: db.prepare('SELECT id, number, status, total, amount_paid, credit_note FROM invoices WHERE tenant_id = ? ORDER BY id').all(f.tenantA),
+    lines: db.prepare('SELECT invoice_id, position, amount FROM invoice_lines WHERE tenant_id = ? ORDER BY 1, 2').all(f.tenantA),
+    payments: db.prepare('SELECT invoice_id, id, amount FROM invoice_payments WHERE tenant_id = ? ORDER BY 1, 2').all(f.tenantA),
   })
 }
 

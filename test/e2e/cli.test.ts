@@ -115,4 +115,41 @@ describe('meterkit CLI', () => {
   it('rejects a malformed --admin-key with a clear message', () => {
     expect(() => run(['start', '--port', '0', '--db', join(tempDir(), 'x.db'), '--admin-key', 'mk_sec_short'])).toThrow(/--admin-key must be/)
   })
+  it('bill closes due periods and simulate prints actual vs simulated per customer', async () => {
+    const dir = tempDir()
+    const dbPath = join(dir, 'meterkit.db')
+    const collector = await startCollector(dbPath, ['--billing-interval', '0'])
+    try {
+      const plan = (key: string, unitAmount: string) => ({
+        key, currency: 'USD', interval: 'month', anchor: 'calendar',
+        charges: [{ key: 'base', model: 'flat', amount: '10' }, { key: 'gpu', meter: 'gpu', model: 'per_unit', unitAmount }],
+      })
+      const configFile = join(dir, 'config.json')
+      writeFileSync(configFile, JSON.stringify({ meters: [{ key: 'gpu', event: 'render.completed', aggregation: 'sum', property: 'gpuSeconds' }], plans: [plan('pro', '0.1')] }))
+      run(['apply', configFile, '--endpoint', collector.url], { MK_API_KEY: ADMIN_KEY })
+      const sub = await fetch(`${collector.url}/v1/subscriptions`, {
+        method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ customerId: 'cus_cli', plan: 'pro', startAt: '2026-10-01T00:00:00Z' }),
+      })
+      expect(sub.status).toBe(201)
+      const now = Date.now()
+      await postEvents(collector.url, [{ id: 'cli-1', event: 'render.completed', customerId: 'cus_cli', timestamp: new Date(now - 60_000).toISOString(), properties: { gpuSeconds: 30 } }])
+      // Boundaries at Oct 1 (opening) and every month start up to now: at least two invoices.
+      const billed = run(['bill', '--until', new Date(now).toISOString(), '--endpoint', collector.url], { MK_API_KEY: ADMIN_KEY })
+      const count = Number(/(\d+) invoice\(s\) finalized/.exec(billed)![1])
+      expect(count).toBeGreaterThanOrEqual(2)
+      expect(run(['bill', '--until', new Date(now).toISOString(), '--endpoint', collector.url], { MK_API_KEY: ADMIN_KEY })).toMatch(/: 0 invoice\(s\) finalized/)
+
+      const planFile = join(dir, 'candidate.json')
+      writeFileSync(planFile, JSON.stringify(plan('pro_next', '0.25')))
+      const from = new Date(now - 3_600_000).toISOString()
+      const to = new Date(now + 3_600_000).toISOString()
+      const table = run(['simulate', '--plan', planFile, '--from', from, '--to', to, '--endpoint', collector.url], { MK_API_KEY: ADMIN_KEY })
+      // 30 GPU seconds: 3.00 at 0.1, 7.50 at 0.25.
+      expect(table.split('\n')[1]).toMatch(/^cus_cli\s+USD\s+3\.00\s+7\.50\s+4\.50$/)
+    } finally {
+      collector.child.kill('SIGTERM')
+      await collector.exited
+    }
+  }, 30_000)
 })

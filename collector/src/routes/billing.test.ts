@@ -27,6 +27,7 @@ const CONFIG = {
         { key: 'support', model: 'flat', amount: '10', timing: 'arrears' },
       ],
     },
+    { key: 'anniv', currency: 'USD', interval: 'month', anchor: 'anniversary', charges: [{ key: 'base', model: 'flat', amount: '30' }] },
     { key: 'yen', currency: 'JPY', interval: 'month', anchor: 'calendar', charges: [{ key: 'render', meter: 'render_seconds', model: 'per_unit', unitAmount: '0.15' }] },
   ],
 }
@@ -210,6 +211,21 @@ describe('proration', () => {
     // Nothing more is ever billed.
     t.clock.set(at('2027-03-01T00:00:00Z'))
     expect((await run('2027-03-01T00:00:00Z')).finalized).toEqual([])
+  })
+})
+
+describe('anniversary periods', () => {
+  it('bills a subscription started on Jan 31 on Feb 28, then Mar 31', async () => {
+    t.clock.set(at('2027-04-01T00:00:00Z'))
+    await t.json('POST', '/v1/subscriptions', { customerId: 'cus_a', plan: 'anniv', startAt: '2027-01-31T00:00:00Z' })
+    await run('2027-04-01T00:00:00Z')
+    const list = await invoices('cus_a')
+    expect(list.map((i) => [i.periodStart.slice(0, 10), i.periodEnd.slice(0, 10), i.total])).toEqual([
+      ['2027-01-31', '2027-02-28', '30.00'], // opening: the first period's fee
+      ['2027-01-31', '2027-02-28', '30.00'], // closes January's period, bills Feb 28 – Mar 31
+      ['2027-02-28', '2027-03-31', '30.00'],
+    ])
+    expect(list[2]!.lines[0]).toMatchObject({ periodStart: '2027-03-31T00:00:00.000Z', periodEnd: '2027-04-30T00:00:00.000Z' })
   })
 })
 

@@ -51,9 +51,21 @@ const FIRST_MONDAY = 4
 
 /** The period containing instant `ms`. */
 export function periodAt(rule: PeriodRule, ms: number): Period {
-  const { startMs, endMs } = locate(boundaries(rule), ms)
-  return { startMs, endMs }
+  // Customers on one plan and zone share their periods: a billing run asks the same question
+  // for thousands of them, and each answer costs several time-zone look-ups.
+  const key = `${rule.interval}|${rule.anchor}|${rule.timeZone}|${rule.anchor === 'anniversary' ? rule.anchorMs : ''}|${ms}`
+  let period = memo.get(key)
+  if (period === undefined) {
+    const { startMs, endMs } = locate(boundaries(rule), ms)
+    period = { startMs, endMs }
+    if (memo.size >= MEMO_SIZE) memo.clear()
+    memo.set(key, period)
+  }
+  return { startMs: period.startMs, endMs: period.endMs }
 }
+
+const MEMO_SIZE = 50_000
+const memo = new Map<string, Period>()
 
 /** The boundary after `ms`: periodAt(rule, ms).endMs. */
 export function nextBoundary(rule: PeriodRule, ms: number): number {

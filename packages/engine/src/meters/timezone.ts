@@ -34,6 +34,10 @@ export interface LocalTime {
 }
 
 export function localTime(ms: number, timeZone: string): LocalTime {
+  if (timeZone === 'UTC') {
+    const d = new Date(ms)
+    return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes() }
+  }
   const parts: Record<string, number> = {}
   for (const p of formatter(timeZone).formatToParts(new Date(ms))) {
     if (p.type !== 'literal') parts[p.type] = Number(p.value)

@@ -169,6 +169,7 @@ const MIGRATIONS: string[] = [
   ) WITHOUT ROWID;
   CREATE UNIQUE INDEX invoices_by_boundary ON invoices (tenant_id, subscription_id, boundary);
   CREATE INDEX invoices_by_customer ON invoices (tenant_id, customer_id, boundary);
+  CREATE INDEX invoices_by_time ON invoices (tenant_id, boundary, id);
   CREATE UNIQUE INDEX invoices_by_number ON invoices (tenant_id, number) WHERE number IS NOT NULL;
   CREATE TABLE invoice_lines (
     tenant_id INTEGER NOT NULL,

@@ -97,7 +97,8 @@ export class InvoiceRows {
            period_start, period_end, dimension, advance, event_count, event_seqs)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
-      nextNumber: db.prepare('SELECT coalesce(max(number), 0) + 1 FROM invoices WHERE tenant_id = ?').pluck(),
+      // "number IS NOT NULL" lets SQLite use the partial index: max() reads one entry, not every invoice.
+      nextNumber: db.prepare('SELECT coalesce(max(number), 0) + 1 FROM invoices WHERE tenant_id = ? AND number IS NOT NULL').pluck(),
     }
   }
 

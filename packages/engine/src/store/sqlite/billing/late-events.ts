@@ -18,9 +18,9 @@ export class LateEvents {
       setWatermark: db.prepare("UPDATE index_state SET seq = ? WHERE name = 'billing_scan'"),
       newEvents: db.prepare('SELECT seq, tenant_id, customer_id, ts FROM events WHERE seq > ? AND seq <= ?').raw(),
       invoiced: db.prepare(
-        "SELECT period_start, period_end, cutoff_seq FROM invoices WHERE tenant_id = ? AND customer_id = ? AND status IN ('finalized', 'paid') AND period_end = boundary",
+        "SELECT period_start, period_end, cutoff_seq FROM invoices INDEXED BY invoices_by_customer WHERE tenant_id = ? AND customer_id = ? AND status IN ('finalized', 'paid') AND period_end = boundary",
       ).raw(),
-      anyInvoiced: db.prepare("SELECT 1 FROM invoices WHERE tenant_id = ? AND customer_id = ? AND status IN ('finalized', 'paid') AND period_end = boundary LIMIT 1").pluck(),
+      anyInvoiced: db.prepare("SELECT 1 FROM invoices INDEXED BY invoices_by_customer WHERE tenant_id = ? AND customer_id = ? AND status IN ('finalized', 'paid') AND period_end = boundary LIMIT 1").pluck(),
       insert: db.prepare('INSERT OR IGNORE INTO billing_changes (tenant_id, customer_id, ts, seq) VALUES (?, ?, ?, ?)'),
       pending: db.prepare('SELECT ts, seq FROM billing_changes WHERE tenant_id = ? AND customer_id = ? AND ts >= ? AND ts < ?'),
       consume: db.prepare('DELETE FROM billing_changes WHERE tenant_id = ? AND customer_id = ? AND ts >= ? AND ts < ?'),

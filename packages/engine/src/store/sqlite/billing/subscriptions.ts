@@ -31,7 +31,7 @@ export class SubscriptionRows {
   constructor(db: Database.Database) {
     this.stmt = {
       get: db.prepare('SELECT id, customer_id, start_at, end_at, billed_through, created_at FROM subscriptions WHERE tenant_id = ? AND id = ?'),
-      byCustomer: db.prepare('SELECT id, customer_id, start_at, end_at, billed_through, created_at FROM subscriptions WHERE tenant_id = ? AND customer_id = ? ORDER BY start_at, id'),
+      byCustomer: db.prepare('SELECT id, customer_id, start_at, end_at, billed_through, created_at FROM subscriptions INDEXED BY subscriptions_by_customer WHERE tenant_id = ? AND customer_id = ? ORDER BY start_at, id'),
       all: db.prepare('SELECT id, customer_id, start_at, end_at, billed_through, created_at FROM subscriptions WHERE tenant_id = ? ORDER BY customer_id, id'),
       phases: db.prepare('SELECT start_at, plan, meters, anchor_at FROM subscription_phases WHERE tenant_id = ? AND subscription_id = ? ORDER BY start_at'),
       timezone: db.prepare('SELECT timezone FROM customers WHERE tenant_id = ? AND id = ?').pluck(),
