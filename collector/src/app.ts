@@ -7,6 +7,7 @@ import { HttpError } from './http-error.js'
 import { type AuthEnv, KeyResolver, requireSecretKey } from './middleware/auth.js'
 import { CollectorMetrics } from './metrics.js'
 import { configRoutes } from './routes/config.js'
+import { creditRoutes } from './routes/credits.js'
 import { customerRoutes } from './routes/customers.js'
 import { eventRoutes } from './routes/events.js'
 import { healthRoutes } from './routes/health.js'
@@ -98,6 +99,7 @@ export function createApp(deps: AppDeps) {
   app.route('/v1/customers', customerRoutes(ctx))
   app.route('/v1/subscriptions', subscriptionRoutes(ctx))
   app.route('/v1', invoiceRoutes(ctx))
+  app.route('/v1', creditRoutes(ctx))
 
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404))
   app.onError((err, c) => {

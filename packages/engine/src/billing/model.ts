@@ -86,7 +86,17 @@ export interface SimulationRow {
   difference: string
 }
 
+/** CONTRACT §4 entitlements: numbers are decimal strings; a soft limit adds overLimit past the limit. */
+export interface Entitlement {
+  allowed: boolean
+  limit?: string
+  used?: string
+  remaining?: string
+  overLimit?: boolean
+}
+
 export interface BillingStore {
+  entitlement(tenantId: number, customerId: string, feature: string, nowMs: number): Promise<BillingResult<Entitlement>>
   /** Tenants with at least one subscription (the scheduler bills these). */
   billedTenants(): Promise<number[]>
   subscribe(tenantId: number, input: SubscribeInput, nowMs: number): Promise<BillingResult<{ subscription: Subscription; created: boolean }>>

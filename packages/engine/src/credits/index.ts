@@ -17,3 +17,4 @@ export { renew, type RenewCode, type RenewInput, type RenewOutcome } from './rec
 export { settleOverage, type SettleOverageCode, type SettleOverageInput } from './overage.js'
 export { balanceView, entryView, type BalanceView, type GrantView, type LedgerEntryView } from './view.js'
 export { verifyCredits } from './verify.js'
+export { deserializeCredits, serializeCredits } from './serialize.js'

@@ -3,6 +3,7 @@
 import type { JsonValue, Properties, TenantConfig, ValidEvent } from '@meterkit/protocol'
 import type { UsageResult, UsageWindow } from '../meters/usage.js'
 import type { BillingStore } from '../billing/model.js'
+import type { BalanceView, LedgerEntryView } from '../credits/index.js'
 
 export type EventSource = 'server' | 'browser' | 'import'
 
@@ -169,7 +170,47 @@ export interface Store {
   /** Subscriptions, billing runs, invoices, payments and simulations. */
   readonly billing: BillingStore
 
+  /** Grants, top-ups, reservations, the balance and the ledger. */
+  readonly credits: CreditStore
+
   /** Whether the store can take writes (readiness). */
   ping(): Promise<void>
   close(): Promise<void>
+}
+
+/** Expected failures of credit operations, as values; the message names the field. */
+export type CreditFailure = { ok: false; code: 'not_found' | 'invalid' | 'conflict'; message: string }
+export type CreditResult<T> = { ok: true; value: T } | CreditFailure
+
+export interface GrantRequest {
+  id?: string
+  credits: string
+  priority?: number
+  effectiveAtMs?: number
+  expiresAtMs?: number
+  expiresAfter?: string
+  recurring?: string
+  rollover?: { max: string }
+  source?: string
+}
+
+export interface ReservationAnswer {
+  id: string
+  customerId: string
+  granted: boolean
+  available: string
+  credits: string
+  expiresAtMs: number
+}
+
+export interface CreditStore {
+  balance(tenantId: number, customerId: string, nowMs: number): Promise<BalanceView>
+  ledger(tenantId: number, customerId: string, query: { cursor?: string; limit: number }): Promise<Page<LedgerEntryView>>
+  grant(tenantId: number, customerId: string, input: GrantRequest, nowMs: number): Promise<CreditResult<{ view: BalanceView; grantId: string; created: boolean }>>
+  topUp(tenantId: number, customerId: string, input: { id?: string; credits: string; amount?: string; expiresAfter?: string }, nowMs: number):
+    Promise<CreditResult<{ grantId: string; credits: string; amount: string; created: boolean; view: BalanceView }>>
+  setAutoTopUp(tenantId: number, customerId: string, input: { threshold: string; credits: string; amount?: string }, nowMs: number):
+    Promise<{ threshold: string; credits: string; amount?: string; view: BalanceView }>
+  reserve(tenantId: number, input: { id?: string; customerId: string; credits: string; ttlMs?: number }, nowMs: number): Promise<CreditResult<{ answer: ReservationAnswer; created: boolean }>>
+  release(tenantId: number, id: string, nowMs: number): Promise<CreditResult<{ id: string; released: boolean; available: string }>>
 }

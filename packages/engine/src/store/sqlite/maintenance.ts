@@ -5,6 +5,8 @@ import { statSync } from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
 import { openDatabase } from './connection.js'
 import { DerivedState } from './derived.js'
+import { SubscriptionRows } from './billing/subscriptions.js'
+import { SqliteCredits } from './credits/sqlite-credits.js'
 
 const { path, foldIntervalMs, checkpointIntervalMs, maxWalBytes } = workerData as {
   path: string
@@ -15,6 +17,7 @@ const { path, foldIntervalMs, checkpointIntervalMs, maxWalBytes } = workerData a
 const db = openDatabase(path, { busyTimeoutMs: 30_000 })
 db.pragma('wal_autocheckpoint = 0')
 const derived = new DerivedState(db)
+const credits = new SqliteCredits(db, new SubscriptionRows(db), (tenantId) => derived.tenant(tenantId))
 
 function walBytes(): number {
   try {
@@ -27,6 +30,10 @@ function walBytes(): number {
 function foldAll(): void {
   try {
     while (derived.foldConcurrently(50_000) === 50_000) {
+      // keep going until caught up
+    }
+    // Credit-priced usage is deducted in passes short enough not to hold ingest back.
+    while (credits.fold(5_000) === 5_000) {
       // keep going until caught up
     }
   } catch (err) {

@@ -211,6 +211,102 @@ const MIGRATIONS: string[] = [
   ) WITHOUT ROWID;
   INSERT INTO index_state (name, seq) VALUES ('billing_scan', 0);
   `,
+  // 5: credits. The ledger's entries are immutable rows; each customer's compact state (grants,
+  // holds, balance, owed) is kept beside them and changed in the same transaction.
+  `
+  CREATE TABLE credit_state (
+    tenant_id INTEGER NOT NULL,
+    customer_id TEXT NOT NULL,
+    state TEXT NOT NULL,                 -- JSON (credits/serialize.ts)
+    PRIMARY KEY (tenant_id, customer_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE credit_entries (
+    tenant_id INTEGER NOT NULL,
+    customer_id TEXT NOT NULL,
+    n INTEGER NOT NULL,                  -- le_<n>: 1, 2, … per customer
+    type TEXT NOT NULL,
+    credits TEXT NOT NULL,               -- signed decimal
+    balance_after TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    grant_id TEXT,
+    event_ids TEXT,                      -- JSON array of event ids
+    invoice_id TEXT,
+    reservation_id TEXT,
+    held TEXT,
+    reason TEXT,
+    PRIMARY KEY (tenant_id, customer_id, n)
+  ) WITHOUT ROWID;
+  CREATE TABLE credit_reservations (
+    tenant_id INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    customer_id TEXT NOT NULL,
+    credits TEXT NOT NULL,
+    granted INTEGER NOT NULL,
+    available TEXT NOT NULL,             -- as answered when it was made
+    expires_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+  ) WITHOUT ROWID;
+  -- Usage priced in credits so far, per charge, billing period and dimension value: an event's
+  -- cost is price(total after) − price(total before), so tiers price each event right.
+  CREATE TABLE credit_totals (
+    tenant_id INTEGER NOT NULL,
+    customer_id TEXT NOT NULL,
+    charge TEXT NOT NULL,                -- subscription id and charge key
+    period_start INTEGER NOT NULL,
+    dimension TEXT NOT NULL,             -- dimension value JSON, '' for none
+    quantity TEXT NOT NULL,
+    credits TEXT NOT NULL,               -- what the events so far were charged
+    PRIMARY KEY (tenant_id, customer_id, charge, period_start, dimension)
+  ) WITHOUT ROWID;
+  -- Corrections of a stretch's credits by voids, amends and the period's close.
+  CREATE TABLE credit_corrections (
+    tenant_id INTEGER NOT NULL,
+    customer_id TEXT NOT NULL,
+    charge TEXT NOT NULL,
+    period_start INTEGER NOT NULL,
+    credits TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, customer_id, charge, period_start)
+  ) WITHOUT ROWID;
+  CREATE TABLE credit_uniques (
+    tenant_id INTEGER NOT NULL,
+    customer_id TEXT NOT NULL,
+    charge TEXT NOT NULL,
+    period_start INTEGER NOT NULL,
+    dimension TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, customer_id, charge, period_start, dimension, value)
+  ) WITHOUT ROWID;
+  CREATE TABLE auto_top_ups (
+    tenant_id INTEGER NOT NULL,
+    customer_id TEXT NOT NULL,
+    threshold TEXT NOT NULL,
+    credits TEXT NOT NULL,
+    amount TEXT,
+    armed INTEGER NOT NULL,              -- 1 while available is at or above the threshold
+    PRIMARY KEY (tenant_id, customer_id)
+  ) WITHOUT ROWID;
+  -- Once-per-crossing alerts (balance.low): armed while available is at or above the threshold.
+  CREATE TABLE credit_alerts (
+    tenant_id INTEGER NOT NULL,
+    customer_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    armed INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, customer_id, kind)
+  ) WITHOUT ROWID;
+  -- Money to invoice for credits bought (top-ups), taken by the customer's next invoice.
+  CREATE TABLE credit_purchases (
+    tenant_id INTEGER NOT NULL,
+    customer_id TEXT NOT NULL,
+    grant_id TEXT NOT NULL,
+    credits TEXT NOT NULL,
+    amount TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    invoice_id TEXT,
+    PRIMARY KEY (tenant_id, customer_id, grant_id)
+  ) WITHOUT ROWID;
+  INSERT INTO index_state (name, seq) VALUES ('credits', 0);
+  `,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

@@ -33,6 +33,8 @@ import { WriterThread } from './writer-thread.js'
 import { DerivedState, EMPTY_CONFIG } from './derived.js'
 import { UsageReader } from './usage-reader.js'
 import { SqliteBilling } from './billing/sqlite-billing.js'
+import { SubscriptionRows } from './billing/subscriptions.js'
+import { SqliteCredits } from './credits/sqlite-credits.js'
 
 export interface SqliteStoreOptions {
   /** How long a writer waits for another process's lock before failing, in ms. */
@@ -121,6 +123,7 @@ export class SqliteStore implements Store {
   private readonly committer: GroupCommitter | undefined
   private readonly writerThread: WriterThread | undefined
   readonly billing: SqliteBilling
+  readonly credits: SqliteCredits
 
   constructor(readonly path: string, options: SqliteStoreOptions = {}) {
     this.db = openDatabase(path, { busyTimeoutMs: options.busyTimeoutMs })
@@ -134,7 +137,9 @@ export class SqliteStore implements Store {
     const db = this.db
     this.derived = new DerivedState(db)
     this.usageReader = new UsageReader(db, this.derived)
-    this.billing = new SqliteBilling(db, this.derived, this.usageReader, (tenantId) => this.configOf(tenantId))
+    const config = (tenantId: number) => this.configOf(tenantId)
+    this.credits = new SqliteCredits(db, new SubscriptionRows(db), config)
+    this.billing = new SqliteBilling(db, this.derived, this.usageReader, config, this.credits)
     this.stmt = {
       eventCore: db.prepare('SELECT seq, event, customer_id, ts, status, properties FROM events WHERE tenant_id = ? AND id = ?'),
       versions: db.prepare('SELECT version, action, properties, reason, at, key_id FROM event_versions WHERE tenant_id = ? AND id = ? ORDER BY version'),
@@ -199,13 +204,14 @@ export class SqliteStore implements Store {
     return { ...event, versions }
   }
 
-  private correct(tenantId: number, id: string, apply: (core: { seq: number; event: string; customer_id: string; ts: number }) => void): CorrectionResult {
+  private correct(tenantId: number, id: string, nowMs: number, apply: (core: { seq: number; event: string; customer_id: string; ts: number }) => void): CorrectionResult {
     return this.db.transaction((): CorrectionResult => {
       const core = this.stmt.eventCore.get(tenantId, id) as { seq: number; event: string; customer_id: string; ts: number; status: EventStatus } | undefined
       if (core === undefined) return { ok: false, code: 'not_found' }
       if (core.status === 'voided') return { ok: false, code: 'voided' }
       apply(core)
       this.billing.noteCorrection(tenantId, core.customer_id, core.ts, core.seq)
+      this.billing.correctCredits(tenantId, { id, ...core }, nowMs)
       // A fold prepared before this correction must not write what it read.
       this.derived.bumpGeneration()
       // Figures already folded are recomputed from the raw events; newer ones fold as usual.
@@ -218,7 +224,7 @@ export class SqliteStore implements Store {
   }
 
   async voidEvent(tenantId: number, id: string, reason: string, keyId: string | null, nowMs: number): Promise<CorrectionResult> {
-    return this.correct(tenantId, id, () => {
+    return this.correct(tenantId, id, nowMs, () => {
       this.stmt.addVersion.run(tenantId, id, this.stmt.nextVersion.get(tenantId, id), 'void', null, reason, nowMs, keyId)
       this.stmt.setVoided.run(tenantId, id)
     })
@@ -226,7 +232,7 @@ export class SqliteStore implements Store {
 
   async amendEvent(tenantId: number, id: string, properties: Properties, reason: string, keyId: string | null, nowMs: number): Promise<CorrectionResult> {
     const json = JSON.stringify(properties)
-    return this.correct(tenantId, id, () => {
+    return this.correct(tenantId, id, nowMs, () => {
       this.stmt.addVersion.run(tenantId, id, this.stmt.nextVersion.get(tenantId, id), 'amend', json, reason, nowMs, keyId)
       this.stmt.setAmended.run(json, tenantId, id)
     })

@@ -5,9 +5,9 @@ import { randomBytes } from 'node:crypto'
 import type Database from 'better-sqlite3'
 import { type MeterConfig, type PlanConfig, type TenantConfig, fixedDurationMs, parseDuration } from '@meterkit/protocol'
 import { ZERO, decimal } from '../../../decimal.js'
-import { formatMoney, minorUnits } from '../../../rating/index.js'
-import { type InvoiceLine, adjustmentLines, closingLines, openingLines, totals, usageLines } from '../../../billing/lines.js'
-import type { BillingResult, BillingRunResult, BillingStore, Invoice, SimulationRow, SubscribeInput, Subscription } from '../../../billing/model.js'
+import { formatMoney, minorUnits, roundMoney } from '../../../rating/index.js'
+import { type InvoiceLine, type UsageSource, adjustmentLines, closingLines, openingLines, totals, usageLines } from '../../../billing/lines.js'
+import type { BillingResult, BillingRunResult, BillingStore, Entitlement, Invoice, SimulationRow, SubscribeInput, Subscription } from '../../../billing/model.js'
 import { periodsBetween } from '../../../billing/periods.js'
 import { type Phase, type Timeline, boundaryAfter, phaseAt, ruleOf, samePeriods, segments } from '../../../billing/timeline.js'
 import type { Page } from '../../port.js'
@@ -18,6 +18,9 @@ import { InvoiceRows, type InvoiceRow, linePosition } from './invoice-rows.js'
 import { type LoadedSubscription, SubscriptionRows, periodStartAt, subscriptionView } from './subscriptions.js'
 import { BillingUsage } from './usage-source.js'
 import { LateEvents } from './late-events.js'
+import { type CreditCloseDeps, reconcileCredits } from './credit-close.js'
+import type { SqliteCredits } from '../credits/sqlite-credits.js'
+import { contextAt } from '../credits/plan-context.js'
 
 export const DEFAULT_GRACE_MS = 3_600_000
 const RUN_SLICE_MS = 50
@@ -46,13 +49,16 @@ export class SqliteBilling implements BillingStore {
   private readonly usage: BillingUsage
   private readonly late: LateEvents
   private readonly stmt
+  private readonly reader: UsageReader
 
   constructor(
     private readonly db: Database.Database,
     derived: DerivedState,
     reader: UsageReader,
     private readonly config: (tenantId: number) => { version: number; config: TenantConfig },
+    private readonly credits: SqliteCredits,
   ) {
+    this.reader = reader
     this.subs = new SubscriptionRows(db)
     this.invoices = new InvoiceRows(db)
     this.usage = new BillingUsage(db, derived, reader)
@@ -73,6 +79,8 @@ export class SqliteBilling implements BillingStore {
       ),
       setPaid: db.prepare('UPDATE invoices SET amount_paid = ?, status = ?, paid_at = ? WHERE tenant_id = ? AND id = ?'),
       setVoid: db.prepare("UPDATE invoices SET status = 'void', voided_at = ?, credit_note = ? WHERE tenant_id = ? AND id = ?"),
+      purchases: db.prepare('SELECT grant_id, credits, amount, at FROM credit_purchases WHERE tenant_id = ? AND customer_id = ? AND invoice_id IS NULL ORDER BY at, grant_id'),
+      purchased: db.prepare('UPDATE credit_purchases SET invoice_id = ? WHERE tenant_id = ? AND customer_id = ? AND grant_id = ?'),
       tenants: db.prepare('SELECT DISTINCT tenant_id FROM subscriptions').pluck(),
       customersWithSubs: db.prepare('SELECT DISTINCT customer_id FROM subscriptions WHERE tenant_id = ? AND start_at < ? AND (end_at IS NULL OR end_at > ?)').pluck(),
     }
@@ -170,6 +178,8 @@ export class SqliteBilling implements BillingStore {
 
   async run(tenantId: number, untilMs: number, nowMs: number): Promise<BillingRunResult> {
     const graceMs = gracePeriodMs(this.config(tenantId).config)
+    // Every credit-priced event stored so far is deducted before periods close on them.
+    this.credits.catchUp()
     this.db.transaction(() => this.late.scan(this.usage.maxSeq()))()
     const result: BillingRunResult = { finalized: [], drafts: [], adjustments: 0 }
     const ids = this.subs.all(tenantId).map((row) => row.id)
@@ -214,8 +224,11 @@ export class SqliteBilling implements BillingStore {
   /** The invoice at boundary b: closing [previous boundary, b) and opening the next period. */
   private compute(tenantId: number, s: LoadedSubscription, b: number, final: boolean, preview = false) {
     const t = s.timeline
-    const currency = phaseAt(t, Math.max(t.startMs, b - 1)).plan.currency
+    const plan = phaseAt(t, Math.max(t.startMs, b - 1)).plan
+    const currency = plan.currency
     const usage = preview ? this.usage.fast(tenantId, s.row.customer_id, t.timeZone) : this.usage.scanning(tenantId, s.row.customer_id, t.timeZone)
+    const existing = this.invoices.headerAt(tenantId, s.row.id, b)
+    const id = existing?.id ?? newId('in')
     const lines: InvoiceLine[] = []
     const prev = s.row.billed_through
     let periodStartMs = b
@@ -223,19 +236,22 @@ export class SqliteBilling implements BillingStore {
     if (prev !== null) {
       const billedAt = this.invoices.headerAt(tenantId, s.row.id, prev)
       const billed = billedAt === undefined || billedAt.status === 'void' ? [] : this.invoices.linesOf(tenantId, billedAt.id)
+      // The period's credits are final before its overage is invoiced.
+      if (final && !preview) reconcileCredits(this.creditDeps(usage), tenantId, s, prev, b, { closing: true, reason: 'period close', atMs: b })
       lines.push(...closingLines(t, currency, prev, b, billed, usage))
       if (!preview) lines.push(...this.adjustments(tenantId, s, currency, final))
+      lines.push(...this.creditLines(tenantId, s, plan, id, b, final && !preview))
       periodStartMs = prev
       periodEndMs = b
     }
     lines.push(...openingLines(t, currency, b))
     if (prev === null && lines.length === 0) return undefined
     const sums = totals(lines, currency)
-    const existing = this.invoices.headerAt(tenantId, s.row.id, b)
     const status = !final ? 'draft' : decimal(sums.total).lte(0) ? 'paid' : 'finalized'
+    const creditsApplied = lines.reduce((a, l) => (l.kind === 'usage' && l.credits !== undefined ? a.plus(l.credits) : a), ZERO)
     return {
       header: {
-        id: existing?.id ?? newId('in'),
+        id,
         customerId: s.row.customer_id,
         subscriptionId: s.row.id,
         boundary: b,
@@ -244,10 +260,59 @@ export class SqliteBilling implements BillingStore {
         periodEndMs,
         currency,
         ...sums,
-        creditsApplied: '0',
+        creditsApplied: creditsApplied.toString(),
         cutoffSeq: this.usage.maxSeq(),
       } as const,
       lines,
+    }
+  }
+
+  private creditDeps(usage: UsageSource): CreditCloseDeps {
+    return { credits: this.credits, usage, eventIds: (seqs) => seqs.map((seq) => (this.stmt.eventIds.get(seq) as { id: string }).id) }
+  }
+
+  /**
+   * The overage (credits used beyond the grants, at the plan's creditPrice) and the credits
+   * bought since the last invoice. `settle`: the invoice is final, so the overage is settled in
+   * the ledger and the purchases are marked as invoiced.
+   */
+  private creditLines(tenantId: number, s: LoadedSubscription, plan: PlanConfig, invoiceId: string, b: number, settle: boolean): InvoiceLine[] {
+    const lines: InvoiceLine[] = []
+    const customerId = s.row.customer_id
+    if (plan.creditPrice !== undefined) {
+      const owed = settle ? this.credits.settleOverage(tenantId, customerId, invoiceId, b, b) : this.credits.owed(tenantId, customerId)
+      if (owed.gt(0)) {
+        lines.push({
+          chargeKey: 'overage', kind: 'overage', description: `Credits beyond the grants: ${owed.toString()} × ${plan.creditPrice}`,
+          quantity: owed.toString(), amount: formatMoney(roundMoney(owed.times(plan.creditPrice), plan.currency), plan.currency),
+          periodStartMs: s.row.billed_through ?? b, periodEndMs: b,
+        })
+      }
+    }
+    for (const p of this.stmt.purchases.all(tenantId, customerId) as { grant_id: string; credits: string; amount: string; at: number }[]) {
+      lines.push({
+        chargeKey: 'top_up', kind: 'top_up', description: `Top-up: ${p.credits} credits`, quantity: p.credits,
+        amount: formatMoney(decimal(p.amount), plan.currency), periodStartMs: p.at, periodEndMs: p.at,
+      })
+      if (settle) this.stmt.purchased.run(invoiceId, tenantId, customerId, p.grant_id)
+    }
+    return lines
+  }
+
+  /** A void or amend of a folded event: its credit-priced charges are recounted and the difference deducted or refunded. */
+  correctCredits(tenantId: number, event: { id: string; customer_id: string; ts: number; seq: number }, nowMs: number): void {
+    if (event.seq > this.credits.watermark()) return // not charged yet: the fold sees the corrected event
+    for (const row of this.subs.byCustomer(tenantId, event.customer_id)) {
+      const s = this.subs.load(tenantId, row)
+      const t = s.timeline
+      if (event.ts < t.startMs || (t.endMs !== null && event.ts >= t.endMs)) continue
+      const from = periodStartAt(t, event.ts)
+      const to = boundaryAfter(t, event.ts) ?? event.ts + 1
+      const usage = this.usage.scanning(tenantId, event.customer_id, t.timeZone)
+      reconcileCredits(this.creditDeps(usage), tenantId, s, from, to, {
+        closing: false, reason: 'event corrected', atMs: nowMs, eventIds: [event.id],
+        only: (seg) => event.ts >= seg.fromMs && event.ts < seg.toMs,
+      })
     }
   }
 
@@ -355,6 +420,33 @@ export class SqliteBilling implements BillingStore {
       this.stmt.setVoid.run(nowMs, JSON.stringify(note), tenantId, invoiceId)
       return { ok: true, value: this.invoices.get(tenantId, invoiceId)! }
     }).immediate()
+  }
+
+  // ---- entitlements ----
+
+  /** Whether the customer may use a feature now: on its plan, and for a metered one, the current period's usage against the limit. */
+  async entitlement(tenantId: number, customerId: string, featureKey: string, nowMs: number): Promise<BillingResult<Entitlement>> {
+    const { config } = this.config(tenantId)
+    const feature = config.features.find((f) => f.key === featureKey)
+    if (feature === undefined) return fail('not_found', `no feature "${featureKey}" in the configuration`)
+    return this.db.transaction((): BillingResult<Entitlement> => {
+      const ctx = contextAt(this.subs.byCustomer(tenantId, customerId).map((row) => this.subs.load(tenantId, row)), nowMs)
+      if (ctx === undefined || !(ctx.plan.features ?? []).includes(featureKey)) return { ok: true, value: { allowed: false } }
+      if (feature.type === 'boolean') return { ok: true, value: { allowed: true } }
+      const fromMs = periodStartAt(ctx.sub.timeline, nowMs)
+      const result = this.reader.usage(tenantId, { customerId, meter: feature.meter, fromMs, toMs: nowMs + 1, window: 'none', groupBy: [] })
+      const used = 'error' in result || result.value === null ? ZERO : decimal(result.value)
+      const limit = decimal(feature.limit)
+      const remaining = limit.minus(used)
+      const value: Entitlement = {
+        allowed: feature.hard === true ? used.lt(limit) : true,
+        limit: feature.limit,
+        used: used.toString(),
+        remaining: (remaining.lt(0) ? ZERO : remaining).toString(),
+      }
+      if (feature.hard !== true && used.gt(limit)) value.overLimit = true
+      return { ok: true, value }
+    })()
   }
 
   // ---- simulations ----

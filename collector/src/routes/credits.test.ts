@@ -1,0 +1,183 @@
+// Credits end to end over HTTP: a video product's month, every figure worked out by hand.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { type TestApp, testApp } from '../testing.js'
+
+const at = (iso: string) => Date.parse(iso)
+
+const CONFIG = {
+  meters: [
+    { key: 'render_seconds', event: 'render.completed', aggregation: 'sum', property: 'seconds', filter: { status: ['succeeded'] }, groupBy: ['resolution'] },
+  ],
+  features: [{ key: 'renders', type: 'metered', meter: 'render_seconds', limit: '100', hard: true }],
+  plans: [
+    {
+      key: 'creator', currency: 'USD', interval: 'month', anchor: 'calendar', creditPrice: '0.01',
+      charges: [{
+        key: 'render', meter: 'render_seconds', unit: 'credits', model: 'dimensional', dimension: 'resolution',
+        prices: { '4k': { model: 'per_unit', unitAmount: '4' }, '*': { model: 'per_unit', unitAmount: '1' } },
+      }],
+      grants: [{ credits: '1000', recurring: 'P1M', rollover: { max: '500' }, priority: 10 }],
+    },
+    {
+      key: 'strict', currency: 'USD', interval: 'month', anchor: 'calendar', creditPrice: '0.01', overage: 'block', features: ['renders'],
+      charges: [{ key: 'render', meter: 'render_seconds', unit: 'credits', model: 'per_unit', unitAmount: '1' }],
+    },
+  ],
+}
+
+let t: TestApp
+beforeEach(async () => {
+  t = await testApp()
+  t.clock.set(at('2026-11-01T00:00:00Z'))
+  expect((await t.json('PUT', '/v1/config', CONFIG)).status).toBe(200)
+})
+afterEach(() => t.close())
+
+let n = 0
+async function render(customerId: string, timestamp: string, seconds: number, resolution: string, extra: Record<string, unknown> = {}) {
+  const id = `render-${++n}`
+  const res = await t.json('POST', '/v1/events', { events: [{ id, event: 'render.completed', customerId, timestamp, properties: { seconds, resolution, status: 'succeeded' }, ...extra }] })
+  expect(res.body.results[0]).toMatchObject({ status: 'accepted' })
+  return id
+}
+
+const balance = async (c: string) => (await t.json('GET', `/v1/customers/${c}/balance`)).body
+const remaining = (b: { grants: { id: string; remaining: string }[] }) => Object.fromEntries(b.grants.map((g) => [g.id.replace(/^sub_v:creator:0@2026-(\d\d)-01T00:00:00.000Z/, 'monthly-$1'), g.remaining]))
+
+describe('a video product’s credits', () => {
+  it('burns trial, monthly and purchased credits in order, holds and settles renders, rolls over capped, and invoices the overage', async () => {
+    expect((await t.json('POST', '/v1/subscriptions', { id: 'sub_v', customerId: 'cus_v', plan: 'creator', startAt: '2026-11-01T00:00:00Z' })).status).toBe(201)
+    const trial = await t.json('POST', '/v1/customers/cus_v/grants', { id: 'trial', credits: '200', priority: 1, expiresAt: '2026-11-15T00:00:00Z' })
+    expect(trial.status).toBe(201)
+    const pack = await t.json('POST', '/v1/customers/cus_v/top-ups', { id: 'pack', credits: '500', amount: '4.00' })
+    expect(pack.status).toBe(201)
+    // The same grant sent twice counts once.
+    expect((await t.json('POST', '/v1/customers/cus_v/top-ups', { id: 'pack', credits: '500', amount: '4.00' })).status).toBe(200)
+    let b = await balance('cus_v')
+    expect(b).toMatchObject({ balance: '1700', available: '1700', reserved: '0' })
+
+    // 4K, 30 s at 4 credits/s = 120, from the trial (priority 1); 1080p, 100 s = 100: 80 trial + 20 monthly.
+    t.clock.set(at('2026-11-02T12:00:00Z'))
+    const r1 = await render('cus_v', '2026-11-02T11:00:00Z', 30, '4k')
+    const r2 = await render('cus_v', '2026-11-02T11:30:00Z', 100, '1080p')
+    b = await balance('cus_v')
+    expect(b.balance).toBe('1480')
+    expect(remaining(b)).toEqual({ trial: '0', 'monthly-11': '980', pack: '500' })
+
+    // A 4K render of 60 s reserves 240 credits; it fails, and the hold is released.
+    const hold = await t.json('POST', '/v1/reservations', { id: 'job-1', customerId: 'cus_v', credits: '240', ttlMs: 600_000 })
+    expect(hold.status).toBe(201)
+    expect(hold.body).toMatchObject({ id: 'job-1', granted: true, available: '1240', expiresAt: '2026-11-02T12:10:00.000Z' })
+    expect(await balance('cus_v')).toMatchObject({ balance: '1480', available: '1240', reserved: '240' })
+    expect((await t.json('POST', '/v1/reservations/job-1/release')).body).toMatchObject({ released: true, available: '1480' })
+
+    // A 4K render of 50 s reserves 200 and settles with its event: 200 deducted, the hold gone.
+    expect((await t.json('POST', '/v1/reservations', { id: 'job-2', customerId: 'cus_v', credits: '200' })).body.granted).toBe(true)
+    const r3 = await render('cus_v', '2026-11-02T11:45:00Z', 50, '4k', { reservationId: 'job-2' })
+    b = await balance('cus_v')
+    expect(b).toMatchObject({ balance: '1280', available: '1280', reserved: '0' })
+    expect(remaining(b)).toEqual({ trial: '0', 'monthly-11': '780', pack: '500' })
+
+    // Every deduction names its source events; the ledger sums to the balance.
+    const ledger = (await t.json('GET', '/v1/customers/cus_v/ledger?limit=1000')).body.data as { type: string; credits: string; eventIds?: string[]; reservationId?: string }[]
+    const deductions = ledger.filter((e) => e.type === 'deduction')
+    expect(deductions.every((e) => (e.eventIds ?? []).length > 0)).toBe(true)
+    expect(new Set(deductions.flatMap((e) => e.eventIds))).toEqual(new Set([r1, r2, r3]))
+    expect(ledger.reduce((sum, e) => sum + Number(e.credits), 0)).toBe(1280)
+    expect(ledger.filter((e) => e.type === 'hold' || e.type === 'release').map((e) => e.type)).toEqual(['hold', 'release', 'hold', 'release'])
+
+    // December: the trial expired on Nov 15; November's 780 left rolls over capped at 500.
+    t.clock.set(at('2026-12-01T00:10:00Z'))
+    b = await balance('cus_v')
+    expect(b.balance).toBe('2000')
+    expect(b.grants.map((g: { id: string }) => g.id)).toContain('sub_v:creator:0@2026-12-01T00:00:00.000Z/rollover')
+
+    // 4K, 600 s = 2400: rollover 500, December's 1000, the pack's 500, then 400 of overage.
+    t.clock.set(at('2026-12-10T00:00:00Z'))
+    const r4 = await render('cus_v', '2026-12-09T00:00:00Z', 600, '4k')
+    b = await balance('cus_v')
+    expect(b).toMatchObject({ balance: '-400', available: '-400' })
+
+    // Invoices: November's closes with the pack bought (4.00) and December's with 400 × 0.01 = 4.00.
+    t.clock.set(at('2027-01-01T02:00:00Z'))
+    await t.json('POST', '/v1/billing/run', { until: '2027-01-01T02:00:00Z' })
+    const invoices = ((await t.json('GET', '/v1/invoices?customerId=cus_v')).body.data as { periodStart: string; total: string; creditsApplied: string; lines: { kind: string; amount: string; quantity: string; credits?: string; id: string }[]; id: string }[]).reverse()
+    expect(invoices.map((i) => [i.periodStart.slice(0, 10), i.total])).toEqual([['2026-11-01', '4.00'], ['2026-12-01', '4.00']])
+    const nov = invoices[0]!
+    expect(nov.lines.map((l) => [l.kind, l.amount, l.credits ?? null])).toEqual([
+      ['usage', '0.00', '320'], // 4k: 80 s × 4
+      ['usage', '0.00', '100'], // 1080p: 100 s × 1
+      ['top_up', '4.00', null],
+    ])
+    expect(nov.creditsApplied).toBe('420')
+    const dec = invoices[1]!
+    expect(dec.lines.map((l) => [l.kind, l.quantity, l.amount])).toEqual([['usage', '600', '0.00'], ['overage', '400', '4.00']])
+    const events = await t.json('GET', `/v1/invoices/${dec.id}/lines/${dec.lines[0]!.id}/events`)
+    expect(events.body.data.map((e: { id: string }) => e.id)).toEqual([r4])
+    // The overage is settled: January's 1000 are whole.
+    expect((await balance('cus_v')).balance).toBe('1000')
+    const settled = ((await t.json('GET', '/v1/customers/cus_v/ledger?limit=1000')).body.data as { type: string; credits: string; invoiceId?: string }[]).find((e) => e.type === 'overage_settled')
+    expect(settled).toMatchObject({ credits: '400', invoiceId: dec.id })
+  })
+
+  it('refunds a voided render to the grant it came from', async () => {
+    await t.json('POST', '/v1/subscriptions', { id: 'sub_v', customerId: 'cus_v', plan: 'creator', startAt: '2026-11-01T00:00:00Z' })
+    t.clock.set(at('2026-11-02T12:00:00Z'))
+    const id = await render('cus_v', '2026-11-02T11:00:00Z', 30, '4k')
+    expect((await balance('cus_v')).balance).toBe('880')
+    expect((await t.json('POST', `/v1/events/${id}/void`, { reason: 'failed upload' })).status).toBe(200)
+    const b = await balance('cus_v')
+    expect(b.balance).toBe('1000')
+    const refund = ((await t.json('GET', '/v1/customers/cus_v/ledger')).body.data as { type: string; credits: string; eventIds?: string[] }[]).at(-1)
+    expect(refund).toMatchObject({ type: 'deduction', credits: '120', eventIds: [id] })
+    // Amended to 10 s: charged 40, not 120.
+    const id2 = await render('cus_v', '2026-11-02T11:10:00Z', 30, '4k')
+    await t.json('POST', `/v1/events/${id2}/amend`, { properties: { seconds: 10, resolution: '4k', status: 'succeeded' }, reason: 'wrong length' })
+    expect((await balance('cus_v')).balance).toBe('960')
+  })
+})
+
+describe('reservations and entitlements', () => {
+  it('refuses a hold a blocking plan cannot cover, answers repeated ids alike, and checks a hard limit', async () => {
+    await t.json('POST', '/v1/subscriptions', { customerId: 'cus_b', plan: 'strict', startAt: '2026-11-01T00:00:00Z' })
+    await t.json('POST', '/v1/customers/cus_b/grants', { id: 'g', credits: '100' })
+    const refused = await t.json('POST', '/v1/reservations', { id: 'big', customerId: 'cus_b', credits: '150' })
+    expect(refused.body).toMatchObject({ granted: false, available: '100' })
+    const again = await t.json('POST', '/v1/reservations', { id: 'big', customerId: 'cus_b', credits: '150' })
+    expect(again.status).toBe(200)
+    expect(again.body).toEqual(refused.body)
+    expect((await t.json('POST', '/v1/reservations', { id: 'big', customerId: 'cus_b', credits: '1' })).status).toBe(409)
+    expect((await t.json('POST', '/v1/reservations', { id: 'ok', customerId: 'cus_b', credits: '100' })).body).toMatchObject({ granted: true, available: '0' })
+    expect((await t.json('POST', '/v1/reservations/nope/release')).status).toBe(404)
+
+    let ent = await t.json('GET', '/v1/customers/cus_b/entitlements/renders')
+    expect(ent.body).toEqual({ allowed: true, limit: '100', used: '0', remaining: '100' })
+    t.clock.set(at('2026-11-02T00:00:00Z'))
+    await render('cus_b', '2026-11-01T12:00:00Z', 100, '1080p')
+    ent = await t.json('GET', '/v1/customers/cus_b/entitlements/renders')
+    expect(ent.body).toEqual({ allowed: false, limit: '100', used: '100', remaining: '0' })
+    expect((await t.json('GET', '/v1/customers/cus_b/entitlements/nope')).status).toBe(404)
+    expect((await t.json('GET', '/v1/customers/nobody/entitlements/renders')).status).toBe(404)
+  })
+
+  it('tops up automatically once per crossing of the threshold', async () => {
+    await t.json('POST', '/v1/subscriptions', { customerId: 'cus_a', plan: 'strict', startAt: '2026-11-01T00:00:00Z' })
+    await t.json('POST', '/v1/customers/cus_a/grants', { id: 'g', credits: '100' })
+    expect((await t.json('PUT', '/v1/customers/cus_a/auto-top-up', { threshold: '50', credits: '200', amount: '2' })).status).toBe(200)
+    t.clock.set(at('2026-11-02T00:00:00Z'))
+    await render('cus_a', '2026-11-01T12:00:00Z', 60, '1080p') // 100 → 40: below 50, +200
+    expect((await balance('cus_a')).balance).toBe('240')
+    await render('cus_a', '2026-11-01T13:00:00Z', 10, '1080p') // 240 → 230: no crossing
+    expect((await balance('cus_a')).balance).toBe('230')
+    const topUps = ((await t.json('GET', '/v1/customers/cus_a/ledger')).body.data as { type: string }[]).filter((e) => e.type === 'top_up')
+    expect(topUps).toHaveLength(1)
+  })
+
+  it('names the field of a bad grant', async () => {
+    const res = await t.json('POST', '/v1/customers/cus_x/grants', { credits: 5 })
+    expect(res.status).toBe(400)
+    expect(res.body.error.message).toMatch(/^credits: must be a decimal string/)
+    const both = await t.json('POST', '/v1/customers/cus_x/grants', { credits: '5', expiresAt: '2027-01-01T00:00:00Z', expiresAfter: 'P1D' })
+    expect(both.body.error.message).toBe('expiresAt: give expiresAt or expiresAfter, not both')
+  })
+})
