@@ -4,7 +4,7 @@
 import { bodyBytes, batchLimits, takeBatch, type BatchLimits } from './batcher.js'
 import type { BufferedEvent, EventBuffer } from './buffer.js'
 import { Delivery, type DropHandler, type ErrorHandler } from './delivery.js'
-import { MeterkitBufferError, MeterkitDeliveryError, type DropReason } from './errors.js'
+import { MeterkitBufferError, MeterkitDeliveryError, MeterkitValidationError, type DropReason } from './errors.js'
 import { QueuedEvent, serializeEvent, type TrackInput } from './event.js'
 import { newEventId } from './ids.js'
 import { EventQueue } from './queue.js'
@@ -12,6 +12,7 @@ import { backoffMs, type AttemptOutcome } from './retry.js'
 import { newCounters, type MeterkitStats } from './stats.js'
 import { sleep, systemClock, systemTimers, type Clock, type Sleep, type Timers } from './time.js'
 import type { Transport } from './transport.js'
+import { callJson } from './api-call.js'
 
 export interface MeterkitCoreOptions {
   transport: Transport
@@ -37,6 +38,26 @@ export interface MeterkitCoreOptions {
   random?: () => number
   /** Event id generator (default UUIDv7 at the clock's time). */
   generateId?: (nowMs: number) => string
+}
+
+export interface ReserveInput {
+  customerId: string
+  /** Credits to hold, a decimal string (or a number, sent as its decimal form). */
+  credits: string | number
+  /** How long the hold lasts unless settled or released (the collector's default: 1 hour). */
+  ttlMs?: number
+  /** The reservation id: pass the job's id so retries in other processes hold once. */
+  id?: string
+}
+
+export interface Reservation {
+  id: string
+  customerId: string
+  credits: string
+  granted: boolean
+  /** Available credits after the hold. */
+  available: string
+  expiresAt: string
 }
 
 export const DEFAULTS = {
@@ -115,6 +136,30 @@ export class Meterkit {
     this.newId = options.generateId ?? newEventId
     this.delivery = new Delivery(this.transport, this.clock, this.counters, options.onError, options.onDrop)
     this.replayDone = this.buffer === undefined ? Promise.resolve() : this.replayLoop(this.buffer)
+  }
+
+  /**
+   * Holds credits for a job before it starts (CONTRACT §2): `{ id, granted, available }`, with
+   * `available` after the hold. The id is chosen here when not given, so a retried call never
+   * holds twice. Rejects with a MeterkitError when the collector cannot be reached or refuses.
+   */
+  async reserve(input: ReserveInput): Promise<Reservation> {
+    if (typeof input?.customerId !== 'string' || input.customerId === '') throw new MeterkitValidationError('customerId', 'is required')
+    const credits = typeof input.credits === 'number' ? (Number.isFinite(input.credits) && input.credits >= 0 ? String(input.credits) : '') : input.credits
+    if (typeof credits !== 'string' || !/^\d+(\.\d+)?$/.test(credits)) throw new MeterkitValidationError('credits', 'must be a non-negative decimal')
+    const id = input.id ?? `res_${this.newId(this.clock.now())}`
+    const body = JSON.stringify({ id, customerId: input.customerId, credits, ...(input.ttlMs === undefined ? {} : { ttlMs: input.ttlMs }) })
+    return callJson<Reservation>(this.callContext(), { method: 'POST', path: 'v1/reservations', body })
+  }
+
+  /** Frees a reservation's hold (the job failed or was cancelled). */
+  async release(id: string): Promise<{ id: string; released: boolean; available: string }> {
+    if (typeof id !== 'string' || id === '') throw new MeterkitValidationError('id', 'is required')
+    return callJson(this.callContext(), { method: 'POST', path: `v1/reservations/${encodeURIComponent(id)}/release` })
+  }
+
+  private callContext() {
+    return { transport: this.transport, clock: this.clock, timers: this.timers, random: this.random }
   }
 
   /**

@@ -1,10 +1,10 @@
 // @meterkit/core: the runtime-neutral Meterkit client. Runtime packages (node, browser, edge)
 // subclass `Meterkit` and pass in their transport, buffer, clock and timers.
-export { Meterkit, DEFAULTS, type MeterkitCoreOptions } from './client.js'
+export { Meterkit, DEFAULTS, type MeterkitCoreOptions, type ReserveInput, type Reservation } from './client.js'
 export type { TrackInput, SerializedEvent } from './event.js'
 export { serializeEvent, QueuedEvent } from './event.js'
 export type { MeterkitStats } from './stats.js'
-export type { Transport, TransportRequest, TransportResult } from './transport.js'
+export type { ApiRequest, Transport, TransportRequest, TransportResult } from './transport.js'
 export type { EventBuffer, BufferedEvent } from './buffer.js'
 export type { Clock, Timers } from './time.js'
 export { systemClock, systemTimers } from './time.js'

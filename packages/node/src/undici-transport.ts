@@ -3,7 +3,7 @@
 // immediate retry when a reused keep-alive socket turns out to be dead.
 import { promisify } from 'node:util'
 import { gzip } from 'node:zlib'
-import type { Transport, TransportRequest, TransportResult } from '@meterkit/core'
+import type { ApiRequest, Transport, TransportRequest, TransportResult } from '@meterkit/core'
 import { Pool, request, type Dispatcher } from 'undici'
 
 const gzipAsync = promisify(gzip)
@@ -35,6 +35,7 @@ function errorCode(err: unknown): string | undefined {
 
 export class UndiciTransport implements Transport {
   private readonly url: URL
+  private readonly base: string
   private readonly headers: Record<string, string>
   private readonly timeoutMs: number
   private readonly gzipMinBytes: number
@@ -44,6 +45,7 @@ export class UndiciTransport implements Transport {
 
   constructor(options: UndiciTransportOptions) {
     const base = options.endpoint.endsWith('/') ? options.endpoint : `${options.endpoint}/`
+    this.base = base
     this.url = new URL('v1/events', base)
     this.timeoutMs = options.timeoutMs ?? 10_000
     this.gzipMinBytes = options.gzipMinBytes ?? 64 * 1024
@@ -69,13 +71,24 @@ export class UndiciTransport implements Transport {
       body = await gzipAsync(req.body)
       headers = { ...this.headers, 'content-encoding': 'gzip' }
     }
-    const first = await this.once(body, headers)
+    const first = await this.once(this.url, 'POST', body, headers)
     if (first.ok || first.stale !== true || this.closed) return first.result
-    return (await this.once(body, headers)).result
+    return (await this.once(this.url, 'POST', body, headers)).result
+  }
+
+  /** A JSON call to another endpoint (reservations), through the same pool and deadline. */
+  async call(req: ApiRequest): Promise<TransportResult> {
+    if (this.closed) return { ok: false, error: 'network', message: 'transport closed' }
+    const url = new URL(req.path, this.base)
+    const first = await this.once(url, req.method, req.body, this.headers)
+    if (first.ok || first.stale !== true || this.closed) return first.result
+    return (await this.once(url, req.method, req.body, this.headers)).result
   }
 
   private async once(
-    body: string | Buffer,
+    url: URL,
+    method: 'GET' | 'POST',
+    body: string | Buffer | undefined,
     headers: Record<string, string>,
   ): Promise<{ ok: boolean; stale?: boolean; result: TransportResult }> {
     const controller = new AbortController()
@@ -86,7 +99,7 @@ export class UndiciTransport implements Transport {
     }, this.timeoutMs)
     timer.unref()
     try {
-      const res = await request(this.url, { method: 'POST', headers, body, dispatcher: this.dispatcher, signal: controller.signal })
+      const res = await request(url, { method, headers, body, dispatcher: this.dispatcher, signal: controller.signal })
       // Always read the body: an unread body pins the connection.
       const text = await res.body.text()
       const retryAfter = res.headers['retry-after']
