@@ -3,6 +3,7 @@
 import type { JsonValue, Properties, TenantConfig, ValidEvent } from '@meterkit/protocol'
 import type { UsageResult, UsageWindow } from '../meters/usage.js'
 import type { BillingStore } from '../billing/model.js'
+import type { WebhookStore } from '../webhooks/model.js'
 
 export type EventSource = 'server' | 'browser' | 'import'
 
@@ -168,6 +169,9 @@ export interface Store {
 
   /** Subscriptions, billing runs, invoices, payments and simulations. */
   readonly billing: BillingStore
+
+  /** The webhook outbox: deliveries to enqueue, send, record and inspect. */
+  readonly webhooks: WebhookStore
 
   /** Whether the store can take writes (readiness). */
   ping(): Promise<void>

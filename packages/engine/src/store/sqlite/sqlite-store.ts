@@ -33,6 +33,7 @@ import { WriterThread } from './writer-thread.js'
 import { DerivedState, EMPTY_CONFIG } from './derived.js'
 import { UsageReader } from './usage-reader.js'
 import { SqliteBilling } from './billing/sqlite-billing.js'
+import { SqliteWebhookStore } from '../../webhooks/index.js'
 
 export interface SqliteStoreOptions {
   /** How long a writer waits for another process's lock before failing, in ms. */
@@ -121,6 +122,7 @@ export class SqliteStore implements Store {
   private readonly committer: GroupCommitter | undefined
   private readonly writerThread: WriterThread | undefined
   readonly billing: SqliteBilling
+  readonly webhooks: SqliteWebhookStore
 
   constructor(readonly path: string, options: SqliteStoreOptions = {}) {
     this.db = openDatabase(path, { busyTimeoutMs: options.busyTimeoutMs })
@@ -135,6 +137,7 @@ export class SqliteStore implements Store {
     this.derived = new DerivedState(db)
     this.usageReader = new UsageReader(db, this.derived)
     this.billing = new SqliteBilling(db, this.derived, this.usageReader, (tenantId) => this.configOf(tenantId))
+    this.webhooks = new SqliteWebhookStore(db)
     this.stmt = {
       eventCore: db.prepare('SELECT seq, event, customer_id, ts, status, properties FROM events WHERE tenant_id = ? AND id = ?'),
       versions: db.prepare('SELECT version, action, properties, reason, at, key_id FROM event_versions WHERE tenant_id = ? AND id = ? ORDER BY version'),
