@@ -14,6 +14,7 @@ import { healthRoutes } from './routes/health.js'
 import { invoiceRoutes } from './routes/invoices.js'
 import { keyRoutes } from './routes/keys.js'
 import { subscriptionRoutes } from './routes/subscriptions.js'
+import { webhookRoutes } from './routes/webhooks.js'
 
 export interface AppDeps {
   store: Store
@@ -100,6 +101,7 @@ export function createApp(deps: AppDeps) {
   app.route('/v1/subscriptions', subscriptionRoutes(ctx))
   app.route('/v1', invoiceRoutes(ctx))
   app.route('/v1', creditRoutes(ctx))
+  app.route('/v1/webhooks', webhookRoutes(ctx))
 
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404))
   app.onError((err, c) => {

@@ -8,6 +8,7 @@ import { SqliteStore, hashKey, isValidSecretKey, issueSecretKey, systemClock } f
 import { configSchema } from '@meterkit/protocol'
 import { createApp } from './app.js'
 import { BillingScheduler } from './billing-scheduler.js'
+import { WebhookDispatcher } from './webhook-dispatcher.js'
 import { CollectorMetrics } from './metrics.js'
 
 export interface ServerOptions {
@@ -22,6 +23,8 @@ export interface ServerOptions {
   shutdownTimeoutMs?: number
   /** How often the collector bills due periods, in ms (default 60000; 0 turns it off). */
   billingIntervalMs?: number
+  /** How often due webhook deliveries are sent, in ms (default 1000; 0 turns delivery off). */
+  webhookIntervalMs?: number
   print?: (line: string) => void
 }
 
@@ -71,9 +74,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     s.once('error', reject)
   })
   server.keepAliveTimeout = 65_000
-  const scheduler = new BillingScheduler(store, systemClock, options.billingIntervalMs ?? 60_000, (level, message, fields) =>
-    console.error(JSON.stringify({ level, message, ...fields })))
+  const log = (level: string, message: string, fields?: Record<string, unknown>) => console.error(JSON.stringify({ level, message, ...fields }))
+  const scheduler = new BillingScheduler(store, systemClock, options.billingIntervalMs ?? 60_000, log)
   scheduler.start()
+  const webhooks = new WebhookDispatcher(store.webhooks, { clock: systemClock, intervalMs: options.webhookIntervalMs ?? 1000, log })
+  webhooks.start()
   const port = (server.address() as AddressInfo).port
   const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`
 
@@ -90,7 +95,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       server.close(() => {
         clearTimeout(force)
         clearInterval(sweep)
-        void scheduler.stop().then(() => store.close()).then(resolve, resolve)
+        void Promise.all([scheduler.stop(), webhooks.stop()]).then(() => store.close()).then(resolve, resolve)
       })
       server.closeIdleConnections()
     })

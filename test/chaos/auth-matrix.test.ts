@@ -70,6 +70,7 @@ const ENDPOINTS: Endpoint[] = [
   { route: 'POST /v1/invoices/:id/payments', path: (f) => `/v1/invoices/${f.invoiceId}/payments`, body: () => ({ amount: '1', method: 'wire' }), owner: 201, foreign: 'not_found' },
   { route: 'POST /v1/invoices/:id/void', path: (f) => `/v1/invoices/${f.invoiceId}/void`, body: () => ({ reason: 'matrix' }), owner: 200, foreign: 'not_found' },
   { route: 'GET /v1/customers/:id/invoices/upcoming', path: () => `/v1/customers/${SECRET_CUSTOMER}/invoices/upcoming`, owner: 200, foreign: 'not_found' },
+  { route: 'GET /v1/webhooks/deliveries', path: () => '/v1/webhooks/deliveries', owner: 200, foreign: 'empty_list' },
 ]
 
 type CredentialName = 'none' | 'basic scheme' | 'bearer without token' | 'bearer garbage' | 'unknown key' | 'revoked key' | 'other tenant key' | 'valid key'
@@ -106,6 +107,8 @@ async function fixture(): Promise<Fixture> {
       { key: 'pro', currency: 'USD', interval: 'month', charges: [{ key: 'base', model: 'flat', amount: '49' }, { key: 'gpu', meter: 'gpu', model: 'per_unit', unitAmount: '0.1' }] },
       { key: 'team', currency: 'USD', interval: 'month', charges: [{ key: 'gpu', meter: 'gpu', model: 'per_unit', unitAmount: '0.2' }] },
     ],
+    // The finalized invoice below leaves a webhook delivery naming the secret customer.
+    webhooks: [{ url: 'https://hooks.example/a', events: ['invoice.finalized'], secret: 'tenant-a-webhook-secret' }],
   }
   expect((await t.json('PUT', '/v1/config', config)).status).toBe(200)
   const subscription = await t.json('POST', '/v1/subscriptions', { customerId: SECRET_CUSTOMER, plan: 'pro', startAt: '2026-11-01T00:00:00Z' })
@@ -152,6 +155,7 @@ function snapshotA(f: Fixture): string {
     invoices: db.prepare('SELECT id, number, status, total, amount_paid, credit_note FROM invoices WHERE tenant_id = ? ORDER BY id').all(f.tenantA),
     lines: db.prepare('SELECT invoice_id, position, amount FROM invoice_lines WHERE tenant_id = ? ORDER BY 1, 2').all(f.tenantA),
     payments: db.prepare('SELECT invoice_id, id, amount FROM invoice_payments WHERE tenant_id = ? ORDER BY 1, 2').all(f.tenantA),
+    webhooks: db.prepare('SELECT id, status, attempts, body FROM webhook_deliveries WHERE tenant_id = ? ORDER BY seq').all(f.tenantA),
   })
 }
 
@@ -226,6 +230,8 @@ describe('authorization matrix', () => {
       const before = snapshotA(f)
       const list = await f.t.app.request('/v1/events', { headers: f.headers['valid key'] })
       expect(await list.text()).toContain(SECRET_MARKER)
+      const hooks = await f.t.app.request('/v1/webhooks/deliveries', { headers: f.headers['valid key'] })
+      expect(await hooks.text()).toContain(SECRET_CUSTOMER)
       const revoke = await f.t.app.request(`/v1/keys/${f.spareKeyId}`, { method: 'DELETE', headers: f.headers['valid key'] })
       expect(revoke.status).toBe(200)
       expect(snapshotA(f)).not.toBe(before)

@@ -173,6 +173,23 @@ describe('reservations and entitlements', () => {
     expect(topUps).toHaveLength(1)
   })
 
+  it('sends balance.low and top_up.created webhooks once per crossing', async () => {
+    const plans = CONFIG.plans.map((p) => (p.key === 'strict' ? { ...p, lowBalance: '50' } : p))
+    const hooks = [{ url: 'https://hooks.example.com/meterkit', events: ['balance.low', 'top_up.created'], secret: 'whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=' }]
+    expect((await t.json('PUT', '/v1/config', { ...CONFIG, plans, webhooks: hooks })).status).toBe(200)
+    await t.json('POST', '/v1/subscriptions', { customerId: 'cus_w', plan: 'strict', startAt: '2026-11-01T00:00:00Z' })
+    await t.json('POST', '/v1/customers/cus_w/top-ups', { id: 'tu1', credits: '100', amount: '1' })
+    t.clock.set(at('2026-11-02T00:00:00Z'))
+    await render('cus_w', '2026-11-01T12:00:00Z', 60, '1080p') // 100 → 40: below 50
+    await render('cus_w', '2026-11-01T12:30:00Z', 10, '1080p') // 40 → 30: still below, no second alert
+    expect((await balance('cus_w')).balance).toBe('30')
+    const deliveries = await t.store.webhooks.list(t.tenant.id, { limit: 100 })
+    const bodies = deliveries.data.map((d) => d.payload as unknown as { type: string; data: Record<string, unknown> })
+    expect(bodies.map((b) => b.type).sort()).toEqual(['balance.low', 'top_up.created'])
+    expect(bodies.find((b) => b.type === 'balance.low')!.data).toMatchObject({ customerId: 'cus_w', available: '30', threshold: '50' }) // both renders folded in one pass: one crossing
+    expect(bodies.find((b) => b.type === 'top_up.created')!.data).toMatchObject({ customerId: 'cus_w', grantId: 'tu1', credits: '100', amount: '1', automatic: false })
+  })
+
   it('names the field of a bad grant', async () => {
     const res = await t.json('POST', '/v1/customers/cus_x/grants', { credits: 5 })
     expect(res.status).toBe(400)

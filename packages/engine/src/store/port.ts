@@ -4,6 +4,7 @@ import type { JsonValue, Properties, TenantConfig, ValidEvent } from '@meterkit/
 import type { UsageResult, UsageWindow } from '../meters/usage.js'
 import type { BillingStore } from '../billing/model.js'
 import type { BalanceView, LedgerEntryView } from '../credits/index.js'
+import type { WebhookStore } from '../webhooks/model.js'
 
 export type EventSource = 'server' | 'browser' | 'import'
 
@@ -172,6 +173,8 @@ export interface Store {
 
   /** Grants, top-ups, reservations, the balance and the ledger. */
   readonly credits: CreditStore
+  /** The webhook outbox: deliveries to enqueue, send, record and inspect. */
+  readonly webhooks: WebhookStore
 
   /** Whether the store can take writes (readiness). */
   ping(): Promise<void>

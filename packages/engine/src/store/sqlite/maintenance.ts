@@ -7,6 +7,7 @@ import { openDatabase } from './connection.js'
 import { DerivedState } from './derived.js'
 import { SubscriptionRows } from './billing/subscriptions.js'
 import { SqliteCredits } from './credits/sqlite-credits.js'
+import { WebhookOutbox } from '../../webhooks/index.js'
 
 const { path, foldIntervalMs, checkpointIntervalMs, maxWalBytes } = workerData as {
   path: string
@@ -17,7 +18,9 @@ const { path, foldIntervalMs, checkpointIntervalMs, maxWalBytes } = workerData a
 const db = openDatabase(path, { busyTimeoutMs: 30_000 })
 db.pragma('wal_autocheckpoint = 0')
 const derived = new DerivedState(db)
-const credits = new SqliteCredits(db, new SubscriptionRows(db), (tenantId) => derived.tenant(tenantId))
+const outbox = new WebhookOutbox(db)
+const credits = new SqliteCredits(db, new SubscriptionRows(db), (tenantId) => derived.tenant(tenantId), (tenantId, type, data, atMs) =>
+  outbox.enqueue(tenantId, derived.tenant(tenantId).config.webhooks ?? [], type as never, data as never, atMs))
 
 function walBytes(): number {
   try {

@@ -307,6 +307,31 @@ const MIGRATIONS: string[] = [
   ) WITHOUT ROWID;
   INSERT INTO index_state (name, seq) VALUES ('credits', 0);
   `,
+  // 6: webhooks: the outbox. One row per event and subscribed endpoint, written in the transaction
+  // that made the event happen; the dispatcher delivers each at least once (webhooks/outbox.ts).
+  `
+  CREATE TABLE webhook_deliveries (
+    seq INTEGER PRIMARY KEY,             -- enqueue order; the list's cursor
+    id TEXT NOT NULL,                    -- msg_…, the webhook-id header, the same on every attempt
+    tenant_id INTEGER NOT NULL,
+    type TEXT NOT NULL,                  -- balance.low | limit.reached | invoice.finalized | top_up.created
+    url TEXT NOT NULL,
+    secret TEXT NOT NULL,                -- the endpoint's signing secret when the event happened
+    body TEXT NOT NULL,                  -- the JSON body, byte for byte the same on every attempt
+    status TEXT NOT NULL,                -- pending | delivered | failed
+    attempts INTEGER NOT NULL,
+    next_attempt_at INTEGER,             -- ms; null once delivered or failed
+    last_attempt_at INTEGER,
+    last_status INTEGER,                 -- HTTP status of the last attempt; null: no answer
+    last_error TEXT,
+    created_at INTEGER NOT NULL,
+    delivered_at INTEGER
+  );
+  CREATE UNIQUE INDEX webhook_deliveries_by_id ON webhook_deliveries (id);
+  CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+  CREATE INDEX webhook_deliveries_by_tenant ON webhook_deliveries (tenant_id, seq);
+  CREATE INDEX webhook_deliveries_by_status ON webhook_deliveries (tenant_id, status, seq);
+  `,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

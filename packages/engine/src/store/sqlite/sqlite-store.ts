@@ -35,6 +35,7 @@ import { UsageReader } from './usage-reader.js'
 import { SqliteBilling } from './billing/sqlite-billing.js'
 import { SubscriptionRows } from './billing/subscriptions.js'
 import { SqliteCredits } from './credits/sqlite-credits.js'
+import { SqliteWebhookStore } from '../../webhooks/index.js'
 
 export interface SqliteStoreOptions {
   /** How long a writer waits for another process's lock before failing, in ms. */
@@ -124,6 +125,7 @@ export class SqliteStore implements Store {
   private readonly writerThread: WriterThread | undefined
   readonly billing: SqliteBilling
   readonly credits: SqliteCredits
+  readonly webhooks: SqliteWebhookStore
 
   constructor(readonly path: string, options: SqliteStoreOptions = {}) {
     this.db = openDatabase(path, { busyTimeoutMs: options.busyTimeoutMs })
@@ -138,7 +140,10 @@ export class SqliteStore implements Store {
     this.derived = new DerivedState(db)
     this.usageReader = new UsageReader(db, this.derived)
     const config = (tenantId: number) => this.configOf(tenantId)
-    this.credits = new SqliteCredits(db, new SubscriptionRows(db), config)
+    this.webhooks = new SqliteWebhookStore(db)
+    const outbox = this.webhooks.outbox
+    this.credits = new SqliteCredits(db, new SubscriptionRows(db), config, (tenantId, type, data, atMs) =>
+      outbox.enqueue(tenantId, config(tenantId).config.webhooks ?? [], type as never, data as never, atMs))
     this.billing = new SqliteBilling(db, this.derived, this.usageReader, config, this.credits)
     this.stmt = {
       eventCore: db.prepare('SELECT seq, event, customer_id, ts, status, properties FROM events WHERE tenant_id = ? AND id = ?'),

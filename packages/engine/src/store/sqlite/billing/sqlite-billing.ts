@@ -21,6 +21,7 @@ import { LateEvents } from './late-events.js'
 import { type CreditCloseDeps, reconcileCredits } from './credit-close.js'
 import type { SqliteCredits } from '../credits/sqlite-credits.js'
 import { contextAt } from '../credits/plan-context.js'
+import { WebhookOutbox, invoiceFinalizedData } from '../../../webhooks/index.js'
 
 export const DEFAULT_GRACE_MS = 3_600_000
 const RUN_SLICE_MS = 50
@@ -48,6 +49,7 @@ export class SqliteBilling implements BillingStore {
   private readonly invoices: InvoiceRows
   private readonly usage: BillingUsage
   private readonly late: LateEvents
+  private readonly outbox: WebhookOutbox
   private readonly stmt
   private readonly reader: UsageReader
 
@@ -63,6 +65,7 @@ export class SqliteBilling implements BillingStore {
     this.invoices = new InvoiceRows(db)
     this.usage = new BillingUsage(db, derived, reader)
     this.late = new LateEvents(db)
+    this.outbox = new WebhookOutbox(db)
     this.stmt = {
       ensureCustomer: db.prepare("INSERT INTO customers (tenant_id, id, timezone, created_at) VALUES (?, ?, 'UTC', ?) ON CONFLICT DO NOTHING"),
       listAll: db.prepare('SELECT * FROM invoices WHERE tenant_id = ? AND (? IS NULL OR (boundary, id) < (?, ?)) ORDER BY boundary DESC, id DESC LIMIT ?'),
@@ -213,6 +216,9 @@ export class SqliteBilling implements BillingStore {
     const invoice = this.compute(tenantId, s, b, final)
     if (invoice !== undefined) {
       this.invoices.write(tenantId, invoice.header, invoice.lines, nowMs)
+      // invoice.finalized commits with the invoice: a run that is interrupted or repeated sends it once.
+      const endpoints = final ? this.config(tenantId).config.webhooks ?? [] : []
+      if (endpoints.length > 0) this.outbox.enqueue(tenantId, endpoints, 'invoice.finalized', invoiceFinalizedData(this.invoices.get(tenantId, invoice.header.id)!), nowMs)
       ;(final ? result.finalized : result.drafts).push(invoice.header.id)
       result.adjustments += invoice.lines.filter((l) => l.kind === 'adjustment').length
     }

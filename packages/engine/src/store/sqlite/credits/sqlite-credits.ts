@@ -149,7 +149,7 @@ export class SqliteCredits implements CreditStore {
         const out = addGrant(state, { id, credits: auto.credits, kind: 'top_up', source: 'auto top-up' }, nowMs)
         if (out.ok) {
           state = this.persist(tenantId, customerId, out)
-          this.recordPurchase(tenantId, customerId, subs, id, decimal(auto.credits), auto.amount, nowMs)
+          this.recordPurchase(tenantId, customerId, subs, id, decimal(auto.credits), auto.amount, nowMs, true)
         }
       } else if (!below && auto.armed === 0) {
         this.stmt.setArmed.run(1, tenantId, customerId)
@@ -162,19 +162,19 @@ export class SqliteCredits implements CreditStore {
       const below = now.lt(plan.lowBalance)
       if (below && armed === 1) {
         this.stmt.putAlert.run(tenantId, customerId, 'balance.low', 0)
-        this.notify(tenantId, 'balance.low', { customerId, available: formatDecimal(now), threshold: plan.lowBalance }, nowMs)
+        this.notify(tenantId, 'balance.low', { customerId, balance: formatDecimal(state.balance), available: formatDecimal(now), threshold: plan.lowBalance }, nowMs)
       } else if (!below && armed === 0) {
         this.stmt.putAlert.run(tenantId, customerId, 'balance.low', 1)
       }
     }
   }
 
-  private recordPurchase(tenantId: number, customerId: string, subs: readonly LoadedSubscription[], grantId: string, credits: Big, amount: string | null | undefined, nowMs: number): string {
+  private recordPurchase(tenantId: number, customerId: string, subs: readonly LoadedSubscription[], grantId: string, credits: Big, amount: string | null | undefined, nowMs: number, automatic = false): string {
     const plan = contextAt(subs, nowMs)?.plan
     const currency = plan?.currency ?? 'USD'
     const money = amount ?? (plan?.creditPrice === undefined ? '0' : formatMoney(roundMoney(credits.times(plan.creditPrice), currency), currency))
     this.stmt.purchase.run(tenantId, customerId, grantId, credits.toString(), money, nowMs)
-    this.notify(tenantId, 'top_up.created', { customerId, grantId, credits: credits.toString(), amount: money, currency }, nowMs)
+    this.notify(tenantId, 'top_up.created', { id: grantId, customerId, grantId, credits: credits.toString(), amount: money, currency, automatic }, nowMs)
     return money
   }
 

@@ -1,0 +1,163 @@
+// The webhook outbox on SQLite. Enqueueing only runs prepared INSERTs, so it joins the caller's
+// open transaction: the event and its webhooks commit together or not at all, on any connection
+// (main thread, writer or maintenance worker). The dispatcher then delivers each row at least once.
+import type Database from 'better-sqlite3'
+import { randomBase62 } from '../auth/keys.js'
+import type { Page } from '../store/port.js'
+import { decodeCursor, encodeCursor } from '../store/sqlite/cursor.js'
+import { DELIVERY_WINDOW_MS, retryDelayMs } from './backoff.js'
+import type { AttemptResult, DeliveryQuery, DeliveryStatus, DueWebhook, WebhookDelivery } from './model.js'
+import { type WebhookData, type WebhookEndpoint, type WebhookEventType, type WebhookPayload, webhookBody } from './payloads.js'
+
+interface DeliveryRow {
+  seq: number
+  id: string
+  tenant_id: number
+  type: WebhookEventType
+  url: string
+  secret: string
+  body: string
+  status: DeliveryStatus
+  attempts: number
+  next_attempt_at: number | null
+  last_attempt_at: number | null
+  last_status: number | null
+  last_error: string | null
+  created_at: number
+  delivered_at: number | null
+}
+
+const MAX_ERROR_LENGTH = 1000
+const VIEW_COLUMNS = 'seq, id, type, url, body, status, attempts, next_attempt_at, last_attempt_at, last_status, last_error, created_at, delivered_at'
+
+export interface WebhookOutboxOptions {
+  /** Jitter source for retry delays, in [0, 1) (default Math.random). */
+  random?: () => number
+}
+
+export class WebhookOutbox {
+  private readonly stmt
+  private readonly random: () => number
+  private readonly record
+
+  constructor(private readonly db: Database.Database, options: WebhookOutboxOptions = {}) {
+    this.record = db.transaction((id: string, result: AttemptResult) => this.applyAttempt(id, result))
+    this.random = options.random ?? Math.random
+    this.stmt = {
+      insert: db.prepare(
+        `INSERT INTO webhook_deliveries (id, tenant_id, type, url, secret, body, status, attempts, next_attempt_at, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)`,
+      ),
+      due: db.prepare(
+        `SELECT id, tenant_id, type, url, secret, body, attempts, created_at FROM webhook_deliveries
+         WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, seq LIMIT ?`,
+      ),
+      byId: db.prepare('SELECT * FROM webhook_deliveries WHERE id = ?'),
+      delivered: db.prepare(
+        `UPDATE webhook_deliveries SET status = 'delivered', attempts = attempts + 1, next_attempt_at = NULL,
+         last_attempt_at = ?, last_status = ?, last_error = NULL, delivered_at = ? WHERE id = ?`,
+      ),
+      failedAttempt: db.prepare(
+        `UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?,
+         last_attempt_at = ?, last_status = ?, last_error = ? WHERE id = ?`,
+      ),
+      list: db.prepare(`SELECT ${VIEW_COLUMNS} FROM webhook_deliveries WHERE tenant_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`),
+      listByStatus: db.prepare(
+        `SELECT ${VIEW_COLUMNS} FROM webhook_deliveries WHERE tenant_id = ? AND status = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
+      ),
+    }
+  }
+
+  /**
+   * Writes one delivery per endpoint subscribed to `type`, due at once. The id (`msg_…`) and the
+   * body `{ type, data, createdAt }` are fixed here and never change across retries. Runs inside
+   * the caller's transaction when there is one; answers the new deliveries' ids.
+   */
+  enqueue<T extends WebhookEventType>(tenantId: number, endpoints: readonly WebhookEndpoint[], type: T, data: WebhookData[T], atMs: number): string[] {
+    const subscribed = endpoints.filter((e) => e.events.includes(type))
+    if (subscribed.length === 0) return []
+    const body = webhookBody(type, data, atMs)
+    return subscribed.map((endpoint) => {
+      const id = `msg_${randomBase62(24)}`
+      this.stmt.insert.run(id, tenantId, type, endpoint.url, endpoint.secret, body, atMs, atMs)
+      return id
+    })
+  }
+
+  /** Pending deliveries due at `nowMs`, the longest-waiting first. */
+  due(nowMs: number, limit: number): DueWebhook[] {
+    return (this.stmt.due.all(nowMs, limit) as DeliveryRow[]).map((r) => ({
+      id: r.id,
+      tenantId: r.tenant_id,
+      type: r.type,
+      url: r.url,
+      secret: r.secret,
+      body: r.body,
+      attempts: r.attempts,
+      createdAtMs: r.created_at,
+    }))
+  }
+
+  /**
+   * Records one attempt. A 2xx marks the delivery delivered. Otherwise the next attempt waits
+   * `retryDelayMs(attempts)` (and at least `retryAfterMs`), but never past the end of the retry
+   * window, where one last attempt is made; a failure at or past that end marks it failed.
+   * Undefined (and nothing changed) when the delivery is unknown or no longer pending.
+   */
+  recordAttempt(id: string, result: AttemptResult): DeliveryStatus | undefined {
+    // Read and update as one write transaction (or inside the caller's).
+    return this.db.inTransaction ? this.applyAttempt(id, result) : this.record.immediate(id, result)
+  }
+
+  private applyAttempt(id: string, result: AttemptResult): DeliveryStatus | undefined {
+    const row = this.stmt.byId.get(id) as DeliveryRow | undefined
+    if (row === undefined || row.status !== 'pending') return undefined
+    if (result.ok) {
+      this.stmt.delivered.run(result.nowMs, result.status ?? null, result.nowMs, id)
+      return 'delivered'
+    }
+    const deadline = row.created_at + DELIVERY_WINDOW_MS
+    const error = (result.error ?? (result.status !== undefined ? `HTTP ${result.status}` : 'failed')).slice(0, MAX_ERROR_LENGTH)
+    if (result.nowMs >= deadline) {
+      this.stmt.failedAttempt.run('failed', null, result.nowMs, result.status ?? null, error, id)
+      return 'failed'
+    }
+    const delay = Math.max(retryDelayMs(row.attempts + 1, this.random), result.retryAfterMs ?? 0)
+    this.stmt.failedAttempt.run('pending', Math.min(result.nowMs + delay, deadline), result.nowMs, result.status ?? null, error, id)
+    return 'pending'
+  }
+
+  /** A tenant's deliveries, newest first; the cursor is the last row's enqueue order. */
+  list(tenantId: number, query: DeliveryQuery): Page<WebhookDelivery> {
+    let before = Number.MAX_SAFE_INTEGER
+    if (query.cursor !== undefined) {
+      const key = decodeCursor(query.cursor)
+      if (key === undefined || typeof key[0] !== 'number') throw new RangeError('cursor: not a cursor this list returned')
+      before = key[0]
+    }
+    const rows = (query.status === undefined
+      ? this.stmt.list.all(tenantId, before, query.limit + 1)
+      : this.stmt.listByStatus.all(tenantId, query.status, before, query.limit + 1)) as DeliveryRow[]
+    const more = rows.length > query.limit
+    const page = more ? rows.slice(0, query.limit) : rows
+    const last = page[page.length - 1]
+    return { data: page.map(toDelivery), nextCursor: more && last ? encodeCursor([last.seq]) : null }
+  }
+}
+
+function toDelivery(r: DeliveryRow): WebhookDelivery {
+  return {
+    id: r.id,
+    type: r.type,
+    url: r.url,
+    status: r.status,
+    payload: JSON.parse(r.body) as WebhookPayload,
+    attempts: r.attempts,
+    createdAtMs: r.created_at,
+    nextAttemptAtMs: r.next_attempt_at,
+    lastAttemptAtMs: r.last_attempt_at,
+    lastStatus: r.last_status,
+    lastError: r.last_error,
+    deliveredAtMs: r.delivered_at,
+  }
+}

@@ -1,0 +1,31 @@
+// The outbox behind the asynchronous Store port (`store.webhooks`). Code already inside a SQLite
+// transaction (ingest, billing) calls WebhookOutbox.enqueue directly, so it commits with it.
+import type Database from 'better-sqlite3'
+import type { Page } from '../store/port.js'
+import type { AttemptResult, DeliveryQuery, DeliveryStatus, DueWebhook, WebhookDelivery, WebhookStore } from './model.js'
+import { WebhookOutbox, type WebhookOutboxOptions } from './outbox.js'
+import type { WebhookData, WebhookEndpoint, WebhookEventType } from './payloads.js'
+
+export class SqliteWebhookStore implements WebhookStore {
+  readonly outbox: WebhookOutbox
+
+  constructor(db: Database.Database, options: WebhookOutboxOptions = {}) {
+    this.outbox = new WebhookOutbox(db, options)
+  }
+
+  async enqueue<T extends WebhookEventType>(tenantId: number, endpoints: readonly WebhookEndpoint[], type: T, data: WebhookData[T], atMs: number): Promise<string[]> {
+    return this.outbox.enqueue(tenantId, endpoints, type, data, atMs)
+  }
+
+  async due(nowMs: number, limit: number): Promise<DueWebhook[]> {
+    return this.outbox.due(nowMs, limit)
+  }
+
+  async recordAttempt(id: string, result: AttemptResult): Promise<DeliveryStatus | undefined> {
+    return this.outbox.recordAttempt(id, result)
+  }
+
+  async list(tenantId: number, query: DeliveryQuery): Promise<Page<WebhookDelivery>> {
+    return this.outbox.list(tenantId, query)
+  }
+}
