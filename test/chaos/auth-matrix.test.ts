@@ -69,6 +69,14 @@ const ENDPOINTS: Endpoint[] = [
   { route: 'GET /v1/invoices/:id/lines/:lineId/events', path: (f) => `/v1/invoices/${f.invoiceId}/lines/li_1/events`, owner: 200, foreign: 'not_found' },
   { route: 'POST /v1/invoices/:id/payments', path: (f) => `/v1/invoices/${f.invoiceId}/payments`, body: () => ({ amount: '1', method: 'wire' }), owner: 201, foreign: 'not_found' },
   { route: 'POST /v1/invoices/:id/void', path: (f) => `/v1/invoices/${f.invoiceId}/void`, body: () => ({ reason: 'matrix' }), owner: 200, foreign: 'not_found' },
+  { route: 'GET /v1/customers/:id/balance', path: () => `/v1/customers/${SECRET_CUSTOMER}/balance`, owner: 200, foreign: 'not_found' },
+  { route: 'GET /v1/customers/:id/ledger', path: () => `/v1/customers/${SECRET_CUSTOMER}/ledger`, owner: 200, foreign: 'not_found' },
+  { route: 'GET /v1/customers/:id/entitlements/:feature', path: () => `/v1/customers/${SECRET_CUSTOMER}/entitlements/exports`, owner: 200, foreign: 'not_found' },
+  { route: 'POST /v1/customers/:id/grants', path: () => `/v1/customers/${SECRET_CUSTOMER}/grants`, body: () => ({ credits: '5' }), owner: 201, foreign: 'own_tenant' },
+  { route: 'POST /v1/customers/:id/top-ups', path: () => `/v1/customers/${SECRET_CUSTOMER}/top-ups`, body: () => ({ credits: '5', amount: '1' }), owner: 201, foreign: 'own_tenant' },
+  { route: 'PUT /v1/customers/:id/auto-top-up', path: () => `/v1/customers/${SECRET_CUSTOMER}/auto-top-up`, body: () => ({ threshold: '1', credits: '5' }), owner: 200, foreign: 'own_tenant' },
+  { route: 'POST /v1/reservations', path: () => '/v1/reservations', body: () => ({ customerId: 'cus_matrix_res', credits: '1' }), owner: 201, foreign: 'own_tenant' },
+  { route: 'POST /v1/reservations/:id/release', path: () => '/v1/reservations/res_matrix_A/release', owner: 200, foreign: 'not_found' },
   { route: 'GET /v1/customers/:id/invoices/upcoming', path: () => `/v1/customers/${SECRET_CUSTOMER}/invoices/upcoming`, owner: 200, foreign: 'not_found' },
   { route: 'GET /v1/webhooks/deliveries', path: () => '/v1/webhooks/deliveries', owner: 200, foreign: 'empty_list' },
 ]
@@ -103,8 +111,9 @@ async function fixture(): Promise<Fixture> {
   const t = await testApp()
   const config = {
     meters: [{ key: 'gpu', event: 'render.completed', aggregation: 'sum', property: 'gpuSeconds', description: SECRET_MARKER }],
+    features: [{ key: 'exports', type: 'metered', meter: 'gpu', limit: '10' }],
     plans: [
-      { key: 'pro', currency: 'USD', interval: 'month', charges: [{ key: 'base', model: 'flat', amount: '49' }, { key: 'gpu', meter: 'gpu', model: 'per_unit', unitAmount: '0.1' }] },
+      { key: 'pro', currency: 'USD', interval: 'month', features: ['exports'], charges: [{ key: 'base', model: 'flat', amount: '49' }, { key: 'gpu', meter: 'gpu', model: 'per_unit', unitAmount: '0.1' }] },
       { key: 'team', currency: 'USD', interval: 'month', charges: [{ key: 'gpu', meter: 'gpu', model: 'per_unit', unitAmount: '0.2' }] },
     ],
     // The finalized invoice below leaves a webhook delivery naming the secret customer.
@@ -114,6 +123,8 @@ async function fixture(): Promise<Fixture> {
   const subscription = await t.json('POST', '/v1/subscriptions', { customerId: SECRET_CUSTOMER, plan: 'pro', startAt: '2026-11-01T00:00:00Z' })
   expect((await t.json('POST', '/v1/billing/run', { until: '2026-11-02T00:00:00Z' })).body.finalized).toHaveLength(1)
   const invoice = (await t.json('GET', '/v1/invoices')).body.data[0]
+  expect((await t.json('POST', `/v1/customers/${SECRET_CUSTOMER}/grants`, { id: 'grant_A', credits: '100', source: SECRET_MARKER })).status).toBe(201)
+  expect((await t.json('POST', '/v1/reservations', { id: 'res_matrix_A', customerId: SECRET_CUSTOMER, credits: '10' })).body.granted).toBe(true)
   const ownEvent = { id: 'evt-A-1', event: 'render.completed', customerId: SECRET_CUSTOMER, timestamp: '2026-11-25T09:00:00.000Z', properties: { marker: SECRET_MARKER } }
   expect((await t.json('POST', '/v1/events', { events: [ownEvent] })).body.accepted).toBe(1)
   const spare = await t.json('POST', '/v1/keys', { name: 'spare' })
@@ -154,6 +165,10 @@ function snapshotA(f: Fixture): string {
     phases: db.prepare('SELECT subscription_id, start_at, plan FROM subscription_phases WHERE tenant_id = ? ORDER BY 1, 2').all(f.tenantA),
     invoices: db.prepare('SELECT id, number, status, total, amount_paid, credit_note FROM invoices WHERE tenant_id = ? ORDER BY id').all(f.tenantA),
     lines: db.prepare('SELECT invoice_id, position, amount FROM invoice_lines WHERE tenant_id = ? ORDER BY 1, 2').all(f.tenantA),
+    credits: db.prepare('SELECT customer_id, state FROM credit_state WHERE tenant_id = ? ORDER BY 1').all(f.tenantA),
+    entries: db.prepare('SELECT customer_id, n, credits FROM credit_entries WHERE tenant_id = ? ORDER BY 1, 2').all(f.tenantA),
+    reservations: db.prepare('SELECT id, customer_id FROM credit_reservations WHERE tenant_id = ? ORDER BY 1').all(f.tenantA),
+    autoTopUps: db.prepare('SELECT customer_id, threshold FROM auto_top_ups WHERE tenant_id = ? ORDER BY 1').all(f.tenantA),
     payments: db.prepare('SELECT invoice_id, id, amount FROM invoice_payments WHERE tenant_id = ? ORDER BY 1, 2').all(f.tenantA),
     webhooks: db.prepare('SELECT id, status, attempts, body FROM webhook_deliveries WHERE tenant_id = ? ORDER BY seq').all(f.tenantA),
   })
