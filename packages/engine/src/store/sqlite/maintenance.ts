@@ -36,7 +36,7 @@ function foldAll(): void {
       // keep going until caught up
     }
     // Credit-priced usage is deducted in passes short enough not to hold ingest back.
-    while (credits.fold(5_000) === 5_000) {
+    while (credits.fold(20_000) === 20_000) {
       // keep going until caught up
     }
   } catch (err) {

@@ -210,6 +210,8 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (tenant_id, customer_id, seq)
   ) WITHOUT ROWID;
   INSERT INTO index_state (name, seq) VALUES ('billing_scan', 0);
+  -- Bumped by every change to a subscription or a customer's timezone: caches of timelines check it.
+  INSERT INTO index_state (name, seq) VALUES ('subscriptions', 0);
   `,
   // 5: credits. The ledger's entries are immutable rows; each customer's compact state (grants,
   // holds, balance, owed) is kept beside them and changed in the same transaction.

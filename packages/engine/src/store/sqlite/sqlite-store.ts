@@ -286,6 +286,8 @@ export class SqliteStore implements Store {
       const metadata = input.metadata === undefined || input.metadata === null ? null : JSON.stringify(input.metadata)
       const { changes } = this.stmt.insertCustomer.run(tenantId, input.id, input.name ?? null, input.email ?? null, input.timezone ?? 'UTC', metadata, nowMs)
       if (changes === 0) this.stmt.updateCustomer.run(input.name ?? null, input.email ?? null, input.timezone ?? null, metadata, tenantId, input.id)
+      // A timezone moves the customer's billing periods: timelines cached elsewhere are stale.
+      if (changes === 0 && input.timezone !== undefined) this.db.prepare("UPDATE index_state SET seq = seq + 1 WHERE name = 'subscriptions'").run()
       return { customer: toCustomer(this.stmt.getCustomer.get(tenantId, input.id) as CustomerRow), created: changes === 1 }
     }).immediate()
   }

@@ -41,6 +41,8 @@ export class SubscriptionRows {
       ),
       dropPhasesFrom: db.prepare('DELETE FROM subscription_phases WHERE tenant_id = ? AND subscription_id = ? AND start_at >= ?'),
       dropPhasesAfter: db.prepare('DELETE FROM subscription_phases WHERE tenant_id = ? AND subscription_id = ? AND start_at > ?'),
+      bump: db.prepare("UPDATE index_state SET seq = seq + 1 WHERE name = 'subscriptions'"),
+      generation: db.prepare("SELECT seq FROM index_state WHERE name = 'subscriptions'").pluck(),
       setEnd: db.prepare('UPDATE subscriptions SET end_at = ? WHERE tenant_id = ? AND id = ?'),
       setBilled: db.prepare('UPDATE subscriptions SET billed_through = ? WHERE tenant_id = ? AND id = ?'),
     }
@@ -69,23 +71,31 @@ export class SubscriptionRows {
     return { row, timeline: { timeZone, startMs: row.start_at, endMs: row.end_at, phases } }
   }
 
+  /** Changes with every subscription change (and customer timezone change). */
+  generation(): number {
+    return this.stmt.generation.get() as number
+  }
+
   timeZone(tenantId: number, customerId: string): string {
     return (this.stmt.timezone.get(tenantId, customerId) as string | undefined) ?? 'UTC'
   }
 
   insert(tenantId: number, id: string, customerId: string, startMs: number, nowMs: number): void {
     this.stmt.insert.run(tenantId, id, customerId, startMs, nowMs)
+    this.stmt.bump.run()
   }
 
   /** Puts a plan in effect from `startMs`, replacing any phase scheduled at or after it. */
   putPhase(tenantId: number, id: string, phase: { startMs: number; plan: PlanConfig; meters: MeterConfig[]; anchorMs: number }, configVersion: number): void {
     this.stmt.dropPhasesFrom.run(tenantId, id, phase.startMs)
     this.stmt.insertPhase.run(tenantId, id, phase.startMs, JSON.stringify(phase.plan), JSON.stringify(phase.meters), phase.anchorMs, configVersion)
+    this.stmt.bump.run()
   }
 
   end(tenantId: number, id: string, atMs: number): void {
     this.stmt.dropPhasesAfter.run(tenantId, id, atMs)
     this.stmt.setEnd.run(atMs, tenantId, id)
+    this.stmt.bump.run()
   }
 
   setBilledThrough(tenantId: number, id: string, boundaryMs: number): void {

@@ -8,13 +8,15 @@ import type Big from 'big.js'
 import { ZERO, decimal, numericToDecimal } from '../../../decimal.js'
 import { canonicalJson } from '../../../json.js'
 import { type CompiledMeter, compileMeter, contribution } from '../../../meters/meter.js'
-import { incrementCost } from '../../../rating/index.js'
+import { type UsageCharge, incrementCost, rateCharge } from '../../../rating/index.js'
 import type { EventSource } from '../../port.js'
 import type { LoadedSubscription } from '../billing/subscriptions.js'
 import { contextAt, creditCharges, pricedFrom } from './plan-context.js'
 
 export interface CostedEvent {
   id: string
+  status: string
+  reservation_id: string | null
   event: string
   ts: number
   properties: string
@@ -22,6 +24,28 @@ export interface CostedEvent {
 }
 
 const ADDITIVE = new Set(['sum', 'count', 'unique_count'])
+
+interface Stretch {
+  charge: UsageCharge
+  key: string
+  from: number
+  /** Quantities per dimension value before the pass, and now. */
+  start: Map<string, Big>
+  now: Map<string, Big>
+  /** Credits of this pass's settlements, already charged on their own. */
+  settled: Big
+  dimensional: boolean
+}
+
+export interface CustomerCosts {
+  /** What the events that settle no reservation cost together. */
+  total: Big
+  eventIds: string[]
+  /** Events naming a reservation, in order, each with its own cost. */
+  settlements: { event: CostedEvent; cost: Big }[]
+}
+
+const ONE = decimal(1)
 
 export class CreditCosts {
   private readonly stmt
@@ -41,7 +65,17 @@ export class CreditCosts {
     }
   }
 
+  private readonly byObject = new WeakMap<MeterConfig, CompiledMeter>()
+
   private meter(config: MeterConfig): CompiledMeter {
+    const known = this.byObject.get(config)
+    if (known !== undefined) return known
+    const m = this.meterByJson(config)
+    this.byObject.set(config, m)
+    return m
+  }
+
+  private meterByJson(config: MeterConfig): CompiledMeter {
     const key = canonicalJson(config as unknown as JsonValue)
     let m = this.compiled.get(key)
     if (m === undefined) {
@@ -51,42 +85,80 @@ export class CreditCosts {
     return m
   }
 
-  /** The event's cost in credits (≥ 0), recorded in the running totals of its charges. */
-  cost(tenantId: number, customerId: string, subs: readonly LoadedSubscription[], e: CostedEvent): Big {
-    const ctx = contextAt(subs, e.ts)
-    if (ctx === undefined) return ZERO
-    const charges = creditCharges(ctx.plan)
-    if (charges.length === 0) return ZERO
-    let properties: JsonValue | undefined
-    let total = ZERO
-    for (const charge of charges) {
-      const config = ctx.phase.meters.find((m) => m.key === charge.meter)
-      if (config === undefined || config.event !== e.event || !ADDITIVE.has(config.aggregation)) continue
-      const meter = this.meter(config)
-      properties ??= JSON.parse(e.properties) as JsonValue
-      const c = contribution(meter, e.event, e.source, properties)
-      if (c === undefined) continue
-      const dimIndex = charge.model === 'dimensional' ? meter.groupBy.indexOf(charge.dimension) : -1
-      const dimension = dimIndex < 0 ? '' : JSON.stringify((JSON.parse(c.groupKey) as JsonValue[])[dimIndex] ?? null)
-      const from = pricedFrom(ctx, e.ts)
-      const key = `${ctx.sub.row.id}:${charge.key}`
-      let increment: Big
-      if (meter.aggregation === 'count') increment = decimal(1)
-      else if (meter.aggregation === 'sum') increment = numericToDecimal(c.value!)
-      else increment = this.stmt.addUnique.run(tenantId, customerId, key, from, dimension, c.unique!).changes === 1 ? decimal(1) : ZERO
-      if (increment.eq(0)) continue
-      const rows = this.stmt.totals.all(tenantId, customerId, key, from) as { dimension: string; quantity: string; credits: string }[]
-      const quantities = new Map(rows.map((r) => [r.dimension, decimal(r.quantity)]))
-      const charged = decimal(rows.find((r) => r.dimension === dimension)?.credits ?? '0')
-      const before = quantities.get(dimension) ?? ZERO
-      const after = before.plus(increment)
-      const raw = incrementCost(charge, before, after, dimIndex < 0 ? undefined : dimension, dimIndex < 0 ? undefined : quantities)
-      // A falling volume price is not refunded event by event: the period's close settles it.
-      const cost = raw.lt(0) ? ZERO : raw
-      this.stmt.putTotal.run(tenantId, customerId, key, from, dimension, after.toString(), charged.plus(cost).toString())
-      total = total.plus(cost)
+  /**
+   * Costs one customer's events of a fold pass. Each charge stretch's usage is loaded once and
+   * carried in memory; the pass's cost of a stretch is price(total after) − price(total before),
+   * which equals the sum of the events' own increments, priced once. An event that settles a
+   * reservation is priced on its own, at its place in the order, since its cost is its own.
+   */
+  costCustomer(tenantId: number, customerId: string, subs: readonly LoadedSubscription[], events: readonly CostedEvent[]): CustomerCosts {
+    const stretches = new Map<string, Stretch>()
+    const settlements: { event: CostedEvent; cost: Big }[] = []
+    const charged = new Set<string>()
+    for (const e of events) {
+      if (e.status === 'voided') continue
+      const ctx = contextAt(subs, e.ts)
+      const charges = ctx === undefined ? [] : creditCharges(ctx.plan)
+      let properties: JsonValue | undefined
+      let own = ZERO
+      for (const charge of charges) {
+        const config = ctx!.phase.meters.find((m) => m.key === charge.meter)
+        if (config === undefined || config.event !== e.event || !ADDITIVE.has(config.aggregation)) continue
+        const meter = this.meter(config)
+        properties ??= JSON.parse(e.properties) as JsonValue
+        const c = contribution(meter, e.event, e.source, properties)
+        if (c === undefined) continue
+        const dimIndex = charge.model === 'dimensional' ? meter.groupBy.indexOf(charge.dimension) : -1
+        const dimension = dimIndex < 0 ? '' : JSON.stringify((JSON.parse(c.groupKey) as JsonValue[])[dimIndex] ?? null)
+        const from = pricedFrom(ctx!, e.ts)
+        const key = `${ctx!.sub.row.id}:${charge.key}`
+        let increment: Big
+        if (meter.aggregation === 'count') increment = ONE
+        else if (meter.aggregation === 'sum') increment = numericToDecimal(c.value!)
+        else increment = this.stmt.addUnique.run(tenantId, customerId, key, from, dimension, c.unique!).changes === 1 ? ONE : ZERO
+        if (increment.eq(0)) continue
+        const id = `${key}\u0000${from}`
+        let st = stretches.get(id)
+        if (st === undefined) {
+          const rows = this.stmt.totals.all(tenantId, customerId, key, from) as { dimension: string; quantity: string }[]
+          const quantities = new Map(rows.map((r) => [r.dimension, decimal(r.quantity)]))
+          st = { charge, key, from, start: new Map(quantities), now: quantities, settled: ZERO, dimensional: dimIndex >= 0 }
+          stretches.set(id, st)
+        }
+        const before = st.now.get(dimension) ?? ZERO
+        const after = before.plus(increment)
+        if (e.reservation_id !== null) {
+          const raw = incrementCost(charge, before, after, dimIndex < 0 ? undefined : dimension, dimIndex < 0 ? undefined : st.now)
+          const cost = raw.lt(0) ? ZERO : raw
+          own = own.plus(cost)
+          st.settled = st.settled.plus(cost)
+        }
+        st.now.set(dimension, after)
+        if (e.reservation_id === null) charged.add(e.id)
+      }
+      if (e.reservation_id !== null) settlements.push({ event: e, cost: own })
     }
-    return total
+    let total = ZERO
+    for (const st of stretches.values()) {
+      // A falling volume price is not refunded within a pass: the period's close settles it.
+      const raw = this.priceOf(st.charge, st.now, st.dimensional).minus(this.priceOf(st.charge, st.start, st.dimensional)).minus(st.settled)
+      const cost = raw.lt(0) ? ZERO : raw
+      total = total.plus(cost)
+      for (const [dimension, quantity] of st.now) this.stmt.putTotal.run(tenantId, customerId, st.key, st.from, dimension, quantity.toString(), '0')
+      this.addCharged(tenantId, customerId, st.key, st.from, cost.plus(st.settled))
+    }
+    return { total, eventIds: events.filter((e) => charged.has(e.id)).map((e) => e.id), settlements }
+  }
+
+  private priceOf(charge: UsageCharge, quantities: Map<string, Big>, dimensional: boolean): Big {
+    const usage = dimensional ? { quantity: ZERO, byDimension: quantities } : { quantity: quantities.get('') ?? ZERO }
+    return rateCharge(charge, usage).reduce((a, l) => a.plus(l.amount), ZERO)
+  }
+
+  private addCharged(tenantId: number, customerId: string, key: string, fromMs: number, delta: Big): void {
+    if (delta.eq(0)) return
+    const before = decimal((this.stmt.correction.get(tenantId, customerId, key, fromMs) as string | undefined) ?? '0')
+    this.stmt.putCorrection.run(tenantId, customerId, key, fromMs, before.plus(delta).toString())
   }
 
   /** Credits a charge's stretch starting at `fromMs` has been charged: events plus corrections. */
@@ -98,9 +170,7 @@ export class CreditCosts {
   }
 
   correct(tenantId: number, customerId: string, subscriptionId: string, chargeKey: string, fromMs: number, delta: Big): void {
-    const key = `${subscriptionId}:${chargeKey}`
-    const before = decimal((this.stmt.correction.get(tenantId, customerId, key, fromMs) as string | undefined) ?? '0')
-    this.stmt.putCorrection.run(tenantId, customerId, key, fromMs, before.plus(delta).toString())
+    this.addCharged(tenantId, customerId, `${subscriptionId}:${chargeKey}`, fromMs, delta)
   }
 
   /** Replaces a stretch's quantities (and unique values) with a recount from the events, after a correction. */

@@ -4,8 +4,6 @@ import type Database from 'better-sqlite3'
 import { decimal } from '../../../decimal.js'
 import { type Change, type CustomerCredits, type LedgerEntry, deserializeCredits, emptyCredits, serializeCredits } from '../../../credits/index.js'
 
-/** Closed reservations stay in the state this long (for ids repeated soon after); the table answers later ones. */
-const KEEP_CLOSED_MS = 24 * 3_600_000
 
 interface EntryRow {
   n: number
@@ -71,7 +69,9 @@ export class CreditRows {
         e.held === undefined ? null : e.held.toString(), e.reason ?? null,
       )
     }
-    this.stmt.putState.run(tenantId, customerId, serializeCredits(change.state, change.state.clockMs - KEEP_CLOSED_MS))
+    // Closed reservations leave the state (it would grow with every job): the reservations table
+    // answers a repeated id, and releasing or settling a closed one changes nothing.
+    this.stmt.putState.run(tenantId, customerId, serializeCredits(change.state, Number.MAX_SAFE_INTEGER))
   }
 
   /** Entries after entry number `afterN`, oldest first. */

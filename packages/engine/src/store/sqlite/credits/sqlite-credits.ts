@@ -46,6 +46,9 @@ export class SqliteCredits implements CreditStore {
   private readonly stmt
   /** Per subscription, the last period start whose plan grants exist (a cache; the state is the truth). */
   private readonly renewedThrough = new Map<string, number>()
+  /** Customers' subscriptions for the fold, valid while the subscriptions generation holds. */
+  private readonly subsCache = new Map<string, LoadedSubscription[]>()
+  private subsGeneration = -1
 
   constructor(
     private readonly db: Database.Database,
@@ -194,6 +197,11 @@ export class SqliteCredits implements CreditStore {
       const from = this.stmt.watermark.get() as number
       const to = Math.min(from + limit, this.stmt.lastSeq.get() as number)
       if (to <= from) return 0
+      const generation = this.subs.generation()
+      if (generation !== this.subsGeneration) {
+        this.subsCache.clear()
+        this.subsGeneration = generation
+      }
       const byCustomer = new Map<string, EventRow[]>()
       for (const row of this.stmt.events.all(from, to) as EventRow[]) {
         const key = `${row.tenant_id}\u0000${row.customer_id}`
@@ -217,39 +225,32 @@ export class SqliteCredits implements CreditStore {
   private foldCustomer(rows: EventRow[]): void {
     const tenantId = rows[0]!.tenant_id
     const customerId = rows[0]!.customer_id
-    const subs = subsOf(this.subs, tenantId, customerId)
+    const cacheKey = `${tenantId}\u0000${customerId}`
+    let subs = this.subsCache.get(cacheKey)
+    if (subs === undefined) {
+      subs = subsOf(this.subs, tenantId, customerId)
+      if (this.subsCache.size >= 100_000) this.subsCache.clear()
+      this.subsCache.set(cacheKey, subs)
+    }
     if (subs.length === 0 && rows.every((r) => r.reservation_id === null)) return
     const atMs = rows[rows.length - 1]!.received_at
     let state = this.renewPlanGrants(tenantId, customerId, subs, this.rows.load(tenantId, customerId), atMs)
-    let pending = ZERO
-    let pendingIds: string[] = []
+    const costs = this.costs.costCustomer(tenantId, customerId, subs, rows)
     let changed = false
-    const flush = (at: number) => {
-      if (pendingIds.length === 0) return
-      const out = deduct(state, { credits: pending, eventIds: pendingIds }, at)
+    for (const { event, cost } of costs.settlements) {
+      const out = settle(state, { reservationId: event.reservation_id!, cost, eventIds: [event.id] }, (event as EventRow).received_at)
+      if (out.ok) {
+        state = this.persist(tenantId, customerId, out)
+        changed = true
+      }
+    }
+    if (costs.eventIds.length > 0 && costs.total.gt(0)) {
+      const out = deduct(state, { credits: costs.total, eventIds: costs.eventIds }, atMs)
       if (out.ok && out.entries.length > 0) {
         state = this.persist(tenantId, customerId, out)
         changed = true
       }
-      pending = ZERO
-      pendingIds = []
     }
-    for (const row of rows) {
-      if (row.status === 'voided') continue
-      const cost = this.costs.cost(tenantId, customerId, subs, row)
-      if (row.reservation_id !== null) {
-        flush(row.received_at)
-        const out = settle(state, { reservationId: row.reservation_id, cost, eventIds: [row.id] }, row.received_at)
-        if (out.ok) {
-          state = this.persist(tenantId, customerId, out)
-          changed = true
-        }
-      } else if (cost.gt(0)) {
-        pending = pending.plus(cost)
-        pendingIds.push(row.id)
-      }
-    }
-    flush(atMs)
     if (changed) this.afterChange(tenantId, customerId, subs, state, atMs)
   }
 
