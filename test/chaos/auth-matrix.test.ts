@@ -77,6 +77,7 @@ const ENDPOINTS: Endpoint[] = [
   { route: 'PUT /v1/customers/:id/auto-top-up', path: () => `/v1/customers/${SECRET_CUSTOMER}/auto-top-up`, body: () => ({ threshold: '1', credits: '5' }), owner: 200, foreign: 'own_tenant' },
   { route: 'POST /v1/reservations', path: () => '/v1/reservations', body: () => ({ customerId: 'cus_matrix_res', credits: '1' }), owner: 201, foreign: 'own_tenant' },
   { route: 'POST /v1/reservations/:id/release', path: () => '/v1/reservations/res_matrix_A/release', owner: 200, foreign: 'not_found' },
+  { route: 'POST /v1/quotes', path: () => '/v1/quotes', body: () => ({ customerId: SECRET_CUSTOMER, event: 'render.completed', properties: { gpuSeconds: 1 } }), owner: 200, foreign: 'not_found' },
   { route: 'GET /v1/customers/:id/invoices/upcoming', path: () => `/v1/customers/${SECRET_CUSTOMER}/invoices/upcoming`, owner: 200, foreign: 'not_found' },
   { route: 'GET /v1/webhooks/deliveries', path: () => '/v1/webhooks/deliveries', owner: 200, foreign: 'empty_list' },
 ]

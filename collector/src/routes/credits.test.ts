@@ -137,6 +137,20 @@ describe('a video product’s credits', () => {
   })
 })
 
+describe('quotes', () => {
+  it('prices a render before it starts, at the margin of the period’s usage', async () => {
+    await t.json('POST', '/v1/subscriptions', { customerId: 'cus_q', plan: 'creator', startAt: '2026-11-01T00:00:00Z' })
+    const q = await t.json('POST', '/v1/quotes', { customerId: 'cus_q', event: 'render.completed', properties: { seconds: 90, resolution: '4k', status: 'succeeded' } })
+    expect(q.status).toBe(200)
+    // 90 s × 4 credits = 360 credits = 3.60 USD at 0.01 a credit.
+    expect(q.body).toMatchObject({ credits: '360', amount: '3.60', currency: 'USD', plan: 'creator' })
+    expect(q.body.lines).toEqual([expect.objectContaining({ chargeKey: 'render', quantity: '90', credits: '360', amount: '3.60' })])
+    const failed = await t.json('POST', '/v1/quotes', { customerId: 'cus_q', event: 'render.completed', properties: { seconds: 90, resolution: '4k', status: 'failed' } })
+    expect(failed.body).toMatchObject({ credits: '0', amount: '0.00', lines: [] })
+    expect((await t.json('POST', '/v1/quotes', { customerId: 'nobody', event: 'render.completed' })).status).toBe(404)
+  })
+})
+
 describe('reservations and entitlements', () => {
   it('refuses a hold a blocking plan cannot cover, answers repeated ids alike, and checks a hard limit', async () => {
     await t.json('POST', '/v1/subscriptions', { customerId: 'cus_b', plan: 'strict', startAt: '2026-11-01T00:00:00Z' })

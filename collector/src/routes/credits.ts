@@ -36,6 +36,12 @@ const reservationSchema = z.object({
   ttlMs: z.number().int().min(1000).max(7 * 86_400_000).optional(),
 }).strict()
 
+const quoteSchema = z.object({
+  customerId: z.string().min(1).max(MAX_CUSTOMER_ID_LENGTH),
+  event: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1–128 characters of A-Za-z0-9._:-'),
+  properties: z.record(z.string(), z.json()).default({}),
+}).strict()
+
 function creditError(f: CreditFailure): HttpError {
   return billingError(f)
 }
@@ -102,6 +108,15 @@ export function creditRoutes(ctx: AppContext) {
   app.post('/reservations/:id/release', async (c) => {
     const result = await ctx.store.credits.release(c.get('principal').tenantId, c.req.param('id'), ctx.clock.now())
     if (!result.ok) throw creditError(result)
+    return c.json(result.value)
+  })
+
+  app.post('/quotes', async (c) => {
+    const input = await readJsonBody(c.req.raw, quoteSchema)
+    const tenantId = c.get('principal').tenantId
+    await customer(tenantId, input.customerId)
+    const result = await ctx.store.billing.quote(tenantId, input as Parameters<typeof ctx.store.billing.quote>[1], ctx.clock.now())
+    if (!result.ok) throw billingError(result)
     return c.json(result.value)
   })
 

@@ -95,7 +95,19 @@ export interface Entitlement {
   overLimit?: boolean
 }
 
+/** CONTRACT §4 quotes: what a hypothetical event costs now, in credits and in money. */
+export interface Quote {
+  customerId: string
+  plan: string
+  credits: string
+  /** Money: charges in money plus credits at the plan's creditPrice, rounded once. */
+  amount: string
+  currency: string
+  lines: { chargeKey: string; description: string; quantity: string; credits?: string; amount: string }[]
+}
+
 export interface BillingStore {
+  quote(tenantId: number, input: { customerId: string; event: string; properties: import('@meterkit/protocol').Properties }, nowMs: number): Promise<BillingResult<Quote>>
   entitlement(tenantId: number, customerId: string, feature: string, nowMs: number): Promise<BillingResult<Entitlement>>
   /** Tenants with at least one subscription (the scheduler bills these). */
   billedTenants(): Promise<number[]>

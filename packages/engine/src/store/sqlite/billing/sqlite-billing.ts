@@ -3,11 +3,11 @@
 // subscription's progress, so a crash leaves either the whole invoice or none of it.
 import { randomBytes } from 'node:crypto'
 import type Database from 'better-sqlite3'
-import { type MeterConfig, type PlanConfig, type TenantConfig, fixedDurationMs, parseDuration } from '@meterkit/protocol'
+import { type MeterConfig, type PlanConfig, type Properties, type TenantConfig, fixedDurationMs, parseDuration } from '@meterkit/protocol'
 import { ZERO, decimal } from '../../../decimal.js'
 import { formatMoney, minorUnits, roundMoney } from '../../../rating/index.js'
 import { type InvoiceLine, type UsageSource, adjustmentLines, closingLines, openingLines, totals, usageLines } from '../../../billing/lines.js'
-import type { BillingResult, BillingRunResult, BillingStore, Entitlement, Invoice, SimulationRow, SubscribeInput, Subscription } from '../../../billing/model.js'
+import type { BillingResult, BillingRunResult, BillingStore, Entitlement, Invoice, Quote, SimulationRow, SubscribeInput, Subscription } from '../../../billing/model.js'
 import { periodsBetween } from '../../../billing/periods.js'
 import { type Phase, type Timeline, boundaryAfter, phaseAt, ruleOf, samePeriods, segments } from '../../../billing/timeline.js'
 import type { Page } from '../../port.js'
@@ -22,6 +22,7 @@ import { type CreditCloseDeps, reconcileCredits } from './credit-close.js'
 import type { SqliteCredits } from '../credits/sqlite-credits.js'
 import { contextAt } from '../credits/plan-context.js'
 import { WebhookOutbox, invoiceFinalizedData } from '../../../webhooks/index.js'
+import { quote } from './quote.js'
 
 export const DEFAULT_GRACE_MS = 3_600_000
 const RUN_SLICE_MS = 50
@@ -426,6 +427,10 @@ export class SqliteBilling implements BillingStore {
       this.stmt.setVoid.run(nowMs, JSON.stringify(note), tenantId, invoiceId)
       return { ok: true, value: this.invoices.get(tenantId, invoiceId)! }
     }).immediate()
+  }
+
+  async quote(tenantId: number, input: { customerId: string; event: string; properties: Properties }, nowMs: number): Promise<BillingResult<Quote>> {
+    return this.db.transaction(() => quote(this.subs, this.reader, tenantId, input, nowMs))()
   }
 
   // ---- entitlements ----
