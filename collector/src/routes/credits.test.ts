@@ -204,6 +204,24 @@ describe('reservations and entitlements', () => {
     expect(bodies.find((b) => b.type === 'top_up.created')!.data).toMatchObject({ customerId: 'cus_w', grantId: 'tu1', credits: '100', amount: '1', automatic: false })
   })
 
+  it('sends limit.reached once when a metered feature reaches its limit in the period', async () => {
+    const hooks = [{ url: 'https://hooks.example.com/meterkit', events: ['limit.reached'], secret: 'whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=' }]
+    expect((await t.json('PUT', '/v1/config', { ...CONFIG, webhooks: hooks })).status).toBe(200)
+    await t.json('POST', '/v1/subscriptions', { customerId: 'cus_l', plan: 'strict', startAt: '2026-11-01T00:00:00Z' })
+    t.clock.set(at('2026-11-02T00:00:00Z'))
+    const alerts = async () => (await t.store.webhooks.list(t.tenant.id, { limit: 100 })).data.map((d) => d.payload as unknown as { data: Record<string, unknown> })
+    await render('cus_l', '2026-11-01T12:00:00Z', 60, '1080p')
+    await balance('cus_l')
+    expect(await alerts()).toEqual([])
+    await render('cus_l', '2026-11-01T13:00:00Z', 50, '1080p')
+    await balance('cus_l')
+    await render('cus_l', '2026-11-01T14:00:00Z', 5, '1080p')
+    await balance('cus_l')
+    const sent = await alerts()
+    expect(sent).toHaveLength(1)
+    expect(sent[0]!.data).toMatchObject({ customerId: 'cus_l', feature: 'renders', limit: '100', used: '110', hard: true, periodStart: '2026-11-01T00:00:00.000Z' })
+  })
+
   it('names the field of a bad grant', async () => {
     const res = await t.json('POST', '/v1/customers/cus_x/grants', { credits: 5 })
     expect(res.status).toBe(400)

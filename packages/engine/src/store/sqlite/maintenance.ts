@@ -6,7 +6,8 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { openDatabase } from './connection.js'
 import { DerivedState } from './derived.js'
 import { SubscriptionRows } from './billing/subscriptions.js'
-import { SqliteCredits } from './credits/sqlite-credits.js'
+import { SqliteCredits, usageOf } from './credits/sqlite-credits.js'
+import { UsageReader } from './usage-reader.js'
 import { WebhookOutbox } from '../../webhooks/index.js'
 
 const { path, foldIntervalMs, checkpointIntervalMs, maxWalBytes } = workerData as {
@@ -20,7 +21,7 @@ db.pragma('wal_autocheckpoint = 0')
 const derived = new DerivedState(db)
 const outbox = new WebhookOutbox(db)
 const credits = new SqliteCredits(db, new SubscriptionRows(db), (tenantId) => derived.tenant(tenantId), (tenantId, type, data, atMs) =>
-  outbox.enqueue(tenantId, derived.tenant(tenantId).config.webhooks ?? [], type as never, data as never, atMs))
+  outbox.enqueue(tenantId, derived.tenant(tenantId).config.webhooks ?? [], type as never, data as never, atMs), usageOf(new UsageReader(db, derived)))
 
 function walBytes(): number {
   try {

@@ -34,7 +34,7 @@ import { DerivedState, EMPTY_CONFIG } from './derived.js'
 import { UsageReader } from './usage-reader.js'
 import { SqliteBilling } from './billing/sqlite-billing.js'
 import { SubscriptionRows } from './billing/subscriptions.js'
-import { SqliteCredits } from './credits/sqlite-credits.js'
+import { SqliteCredits, usageOf } from './credits/sqlite-credits.js'
 import { SqliteWebhookStore } from '../../webhooks/index.js'
 
 export interface SqliteStoreOptions {
@@ -143,7 +143,7 @@ export class SqliteStore implements Store {
     this.webhooks = new SqliteWebhookStore(db)
     const outbox = this.webhooks.outbox
     this.credits = new SqliteCredits(db, new SubscriptionRows(db), config, (tenantId, type, data, atMs) =>
-      outbox.enqueue(tenantId, config(tenantId).config.webhooks ?? [], type as never, data as never, atMs))
+      outbox.enqueue(tenantId, config(tenantId).config.webhooks ?? [], type as never, data as never, atMs), usageOf(this.usageReader))
     this.billing = new SqliteBilling(db, this.derived, this.usageReader, config, this.credits)
     this.stmt = {
       eventCore: db.prepare('SELECT seq, event, customer_id, ts, status, properties FROM events WHERE tenant_id = ? AND id = ?'),

@@ -15,9 +15,11 @@ import { formatMoney, roundMoney } from '../../../rating/index.js'
 import { boundaryAfter } from '../../../billing/timeline.js'
 import type { CreditFailure, CreditResult, CreditStore, GrantRequest, Page, ReservationAnswer } from '../../port.js'
 import type { LoadedSubscription, SubscriptionRows } from '../billing/subscriptions.js'
+import type { UsageReader } from '../usage-reader.js'
 import { CreditCosts } from './credit-costs.js'
 import { CreditRows } from './credit-rows.js'
 import { contextAt, subsOf } from './plan-context.js'
+import { LimitAlerts } from './limit-alerts.js'
 
 
 /** Emits a webhook event (`balance.low`, `top_up.created`, …) inside the current transaction. */
@@ -49,13 +51,16 @@ export class SqliteCredits implements CreditStore {
   /** Customers' subscriptions for the fold, valid while the subscriptions generation holds. */
   private readonly subsCache = new Map<string, LoadedSubscription[]>()
   private subsGeneration = -1
+  private readonly limits: LimitAlerts | undefined
 
   constructor(
     private readonly db: Database.Database,
     private readonly subs: SubscriptionRows,
     private readonly config: (tenantId: number) => { version: number; config: TenantConfig },
     private readonly notify: Notify = () => undefined,
+    usage?: (tenantId: number, customerId: string, meter: string, fromMs: number, toMs: number) => Big,
   ) {
+    this.limits = usage === undefined ? undefined : new LimitAlerts(db, usage)
     this.rows = new CreditRows(db)
     this.costs = new CreditCosts(db)
     this.stmt = {
@@ -233,6 +238,7 @@ export class SqliteCredits implements CreditStore {
       this.subsCache.set(cacheKey, subs)
     }
     if (subs.length === 0 && rows.every((r) => r.reservation_id === null)) return
+    this.limits?.check(tenantId, customerId, this.config(tenantId).config.features, subs, rows, rows[rows.length - 1]!.received_at, this.notify)
     const atMs = rows[rows.length - 1]!.received_at
     let state = this.renewPlanGrants(tenantId, customerId, subs, this.rows.load(tenantId, customerId), atMs)
     const costs = this.costs.costCustomer(tenantId, customerId, subs, rows)
@@ -412,4 +418,12 @@ function grantMessage(out: { ok: false; code: string; message: string } | undefi
     invalid_id: 'id', invalid_credits: 'credits', invalid_priority: 'priority', invalid_duration: 'expiresAfter', invalid_expiry: 'expiresAt', grant_expired: 'expiresAt',
   }
   return `${field[out.code] ?? 'grant'}: ${out.message}`
+}
+
+/** A meter's usage as a number, for threshold checks. */
+export function usageOf(reader: UsageReader) {
+  return (tenantId: number, customerId: string, meter: string, fromMs: number, toMs: number): Big => {
+    const r = reader.usage(tenantId, { customerId, meter, fromMs, toMs, window: 'none', groupBy: [] })
+    return 'error' in r || r.value === null ? ZERO : decimal(r.value)
+  }
 }
