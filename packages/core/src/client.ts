@@ -1,7 +1,7 @@
 // The Meterkit client, runtime-neutral: track() into a bounded memory queue, batches cut by count,
 // size and time, sent with the retry policy, handed to the runtime's buffer when delivery fails.
 // Runtime packages subclass it and pass in their transport, buffer, clock and timers.
-import { bodyBytes, batchLimits, takeBatch, type BatchLimits } from './batcher.js'
+import { bodyBytes, batchLimits, encodeBatch, takeBatch, type BatchLimits } from './batcher.js'
 import type { BufferedEvent, EventBuffer } from './buffer.js'
 import { Delivery, type DropHandler, type ErrorHandler } from './delivery.js'
 import { MeterkitBufferError, MeterkitDeliveryError, type DropReason } from './errors.js'
@@ -173,6 +173,42 @@ export class Meterkit {
       dropped: c.dropped,
       inFlight: c.inFlight,
     }
+  }
+
+  /**
+   * For a page that may be going away: synchronously offers every event waiting in memory (not
+   * those already in a request) to `send`, in batches of at most `maxBytes`, e.g. through
+   * navigator.sendBeacon. A batch `send` takes is considered sent (a beacon has no answer); from
+   * the first refusal on, the rest go to the buffer, or stay queued without one.
+   */
+  protected handOff(send: (body: string) => boolean, maxBytes: number): void {
+    if (this.closed() || this.queue.length === 0) return
+    const limits = { maxEvents: this.limits.maxEvents, maxBytes: Math.min(maxBytes, this.limits.maxBytes) }
+    let handed = false
+    while (this.queue.length > 0) {
+      const batch = takeBatch(this.queue, limits)
+      if (send(encodeBatch(batch))) {
+        handed = true
+        continue
+      }
+      const kept = [...batch, ...this.queue.drain()]
+      if (this.buffer === undefined) {
+        for (const e of kept) this.queue.push(e)
+      } else {
+        // The append starts now, inside the caller's event handler, while the page still runs.
+        const held = this.addBatch(kept)
+        void this.handToBuffer(held).then((ok) => {
+          if (!ok) void this.runBatch(held)
+        })
+      }
+      break
+    }
+    if (handed) this.checkWaiters()
+  }
+
+  /** Ends every backoff wait now (the network is back): waiting batches are tried at once. */
+  protected retryNow(): void {
+    for (const s of this.sleeps) s.cancel()
   }
 
   private closed(): boolean {
