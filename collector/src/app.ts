@@ -4,13 +4,17 @@ import { type Clock, type Store, isStoreUnavailable, systemClock } from '@meterk
 import { DEFAULT_LATENESS_WINDOW_MS, errorBody } from '@meterkit/protocol'
 import { Hono } from 'hono'
 import { HttpError } from './http-error.js'
-import { type AuthEnv, KeyResolver, requireSecretKey } from './middleware/auth.js'
+import { type AuthEnv, KeyResolver, authenticate } from './middleware/auth.js'
+import { OriginPolicy, cors } from './middleware/cors.js'
 import { CollectorMetrics } from './metrics.js'
 import { configRoutes } from './routes/config.js'
+import { customerTokenRoutes } from './routes/customer-tokens.js'
 import { customerRoutes } from './routes/customers.js'
 import { eventRoutes } from './routes/events.js'
 import { healthRoutes } from './routes/health.js'
 import { keyRoutes } from './routes/keys.js'
+import { TenantConfigs } from './tenant-configs.js'
+import { CustomerTokens } from './tokens.js'
 
 export interface AppDeps {
   store: Store
@@ -31,6 +35,9 @@ export interface AppContext {
   metrics: CollectorMetrics
   latenessWindowMs: number
   keys: KeyResolver
+  tokens: CustomerTokens
+  /** Current configurations, cached briefly (forget a tenant's after applying one). */
+  configs: TenantConfigs
   isAccepting: () => boolean
   /** The last write the store refused (disk full, I/O error), until a write succeeds again. */
   writeHealth: WriteHealth
@@ -61,15 +68,20 @@ export class WriteHealth {
 
 export function createApp(deps: AppDeps) {
   const clock = deps.clock ?? systemClock
+  const keys = new KeyResolver(deps.store, { ttlMs: deps.keyCacheTtlMs ?? 5000, now: () => clock.now() })
+  const configs = new TenantConfigs(deps.store, clock)
   const ctx: AppContext = {
     store: deps.store,
     clock,
     metrics: deps.metrics ?? new CollectorMetrics(),
     latenessWindowMs: deps.latenessWindowMs ?? DEFAULT_LATENESS_WINDOW_MS,
-    keys: new KeyResolver(deps.store, { ttlMs: deps.keyCacheTtlMs ?? 5000, now: () => clock.now() }),
+    keys,
+    tokens: new CustomerTokens(deps.store, keys),
+    configs,
     isAccepting: deps.isAccepting ?? (() => true),
     writeHealth: new WriteHealth(clock),
   }
+  const origins = new OriginPolicy(configs)
   const log = deps.log ?? ((level, message, fields) => console.error(JSON.stringify({ level, message, ...fields })))
 
   const app = new Hono<AuthEnv>()
@@ -88,9 +100,11 @@ export function createApp(deps: AppDeps) {
       ctx.metrics.inFlight.dec()
     }
   })
-  const secret = requireSecretKey(ctx.keys)
-  app.use('/v1/*', secret)
+  // Preflights carry no credentials: CORS answers them before authentication.
+  app.use('/v1/*', cors({ origins, tokens: ctx.tokens, now: () => clock.now() }))
+  app.use('/v1/*', authenticate({ keys: ctx.keys, tokens: ctx.tokens, origins, clock }))
   app.route('/v1/events', eventRoutes(ctx))
+  app.route('/v1/customer-tokens', customerTokenRoutes(ctx))
   app.route('/v1/keys', keyRoutes(ctx))
   app.route('/v1/config', configRoutes(ctx))
   app.route('/v1/customers', customerRoutes(ctx))

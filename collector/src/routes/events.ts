@@ -1,7 +1,9 @@
 // POST /v1/events (the hot path), GET /v1/events and GET /v1/events/:id (audit).
 import { type EventWithVersions, type StoredEvent, ingestEvents } from '@meterkit/engine'
 import {
+  type EventResult,
   MAX_EVENT_BYTES,
+  MAX_FUTURE_SKEW_MS,
   checkProperties,
   utf8ByteLength,
   type Properties,
@@ -16,7 +18,7 @@ import {
 import { Hono } from 'hono'
 import type { AppContext } from '../app.js'
 import { HttpError } from '../http-error.js'
-import type { AuthEnv } from '../middleware/auth.js'
+import type { AuthEnv, Principal } from '../middleware/auth.js'
 import { parseJson, readBodyText } from '../middleware/body.js'
 import { z } from 'zod'
 import { readJsonBody } from './json.js'
@@ -41,11 +43,30 @@ export function eventDetail(e: EventWithVersions) {
   }
 }
 
+/** JSON, or the same JSON as text/plain: what sendBeacon and CORS-simple requests can send. */
 function requireJson(contentType: string | undefined): void {
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase()
-  if (type !== 'application/json') {
-    throw new HttpError('unsupported_media_type', `Content-Type must be application/json (got "${contentType ?? ''}")`)
+  if (type !== 'application/json' && type !== 'text/plain') {
+    throw new HttpError('unsupported_media_type', `Content-Type must be application/json or text/plain (got "${contentType ?? ''}")`)
   }
+}
+
+/** What a credential may send: a customer token only its customer's allowed events, near now. */
+function ingestScope(principal: Principal, ctx: AppContext) {
+  if (principal.kind === 'secret') return { source: 'server' as const, latenessWindowMs: ctx.latenessWindowMs }
+  return {
+    source: 'browser' as const,
+    latenessWindowMs: MAX_FUTURE_SKEW_MS,
+    customerId: principal.customerId,
+    eventNames: principal.ingestEvents,
+  }
+}
+
+/** A token's old event is not backfill material: its message must not point at the import route. */
+function browserMessages(results: EventResult[]): EventResult[] {
+  return results.map((r) => (r.status === 'rejected' && r.code === 'timestamp_too_old'
+    ? { ...r, message: 'timestamp: is more than 5 minutes in the past (customer tokens send events as they happen)' }
+    : r))
 }
 
 export function eventView(e: StoredEvent) {
@@ -100,15 +121,12 @@ export function eventRoutes(ctx: AppContext) {
     }
     const events = envelope.data.events
     const principal = c.get('principal')
+    const scope = ingestScope(principal, ctx)
     const started = performance.now()
     let results
     try {
-      results = await ingestEvents(ctx.store, events, {
-        tenantId: principal.tenantId,
-        source: 'server',
-        nowMs: ctx.clock.now(),
-        latenessWindowMs: ctx.latenessWindowMs,
-      })
+      results = await ingestEvents(ctx.store, events, { tenantId: principal.tenantId, nowMs: ctx.clock.now(), ...scope })
+      if (scope.source === 'browser') results = browserMessages(results)
     } catch (err) {
       ctx.writeHealth.failed((err as Error).message)
       // Nothing was acknowledged: the batch may be sent again as it is.
