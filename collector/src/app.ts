@@ -13,6 +13,8 @@ import { customerRoutes } from './routes/customers.js'
 import { eventRoutes } from './routes/events.js'
 import { healthRoutes } from './routes/health.js'
 import { keyRoutes } from './routes/keys.js'
+import { streamRoute } from './routes/stream.js'
+import { LiveHub, type LiveTimers, UsageSource } from './live/index.js'
 import { TenantConfigs } from './tenant-configs.js'
 import { CustomerTokens } from './tokens.js'
 
@@ -26,6 +28,10 @@ export interface AppDeps {
   keyCacheTtlMs?: number
   /** Readiness: false while the server drains before shutdown. */
   isAccepting?: () => boolean
+  /** Timers of the live streams (heartbeats, throttling); tests pass fake ones. */
+  timers?: LiveTimers
+  /** Least time between two live updates of one customer, in ms (default 250). */
+  liveMinIntervalMs?: number
   log?: (level: 'error' | 'warn' | 'info', message: string, fields?: Record<string, unknown>) => void
 }
 
@@ -38,6 +44,8 @@ export interface AppContext {
   tokens: CustomerTokens
   /** Current configurations, cached briefly (forget a tenant's after applying one). */
   configs: TenantConfigs
+  /** Live streams: the write paths call `committed` after each commit; `publish` sends other figures. */
+  live: LiveHub
   isAccepting: () => boolean
   /** The last write the store refused (disk full, I/O error), until a write succeeds again. */
   writeHealth: WriteHealth
@@ -66,6 +74,16 @@ export class WriteHealth {
   }
 }
 
+/** Real timers that never keep the process alive by themselves. */
+const unrefTimers: LiveTimers = {
+  setTimeout: (handler, ms) => {
+    const t = setTimeout(handler, ms)
+    t.unref?.()
+    return t
+  },
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+}
+
 export function createApp(deps: AppDeps) {
   const clock = deps.clock ?? systemClock
   const keys = new KeyResolver(deps.store, { ttlMs: deps.keyCacheTtlMs ?? 5000, now: () => clock.now() })
@@ -78,9 +96,12 @@ export function createApp(deps: AppDeps) {
     keys,
     tokens: new CustomerTokens(deps.store, keys),
     configs,
+    live: new LiveHub({ clock, timers: deps.timers ?? unrefTimers, minIntervalMs: deps.liveMinIntervalMs }),
     isAccepting: deps.isAccepting ?? (() => true),
     writeHealth: new WriteHealth(clock),
   }
+  ctx.live.addSource(new UsageSource(deps.store, configs))
+  ctx.metrics.liveStreams = () => ctx.live.streams
   const origins = new OriginPolicy(configs)
   const log = deps.log ?? ((level, message, fields) => console.error(JSON.stringify({ level, message, ...fields })))
 
@@ -105,6 +126,7 @@ export function createApp(deps: AppDeps) {
   app.use('/v1/*', authenticate({ keys: ctx.keys, tokens: ctx.tokens, origins, clock }))
   app.route('/v1/events', eventRoutes(ctx))
   app.route('/v1/customer-tokens', customerTokenRoutes(ctx))
+  app.get('/v1/customers/:id/stream', streamRoute(ctx))
   app.route('/v1/keys', keyRoutes(ctx))
   app.route('/v1/config', configRoutes(ctx))
   app.route('/v1/customers', customerRoutes(ctx))

@@ -69,6 +69,10 @@ const ENDPOINTS: Endpoint[] = [
     tokens: { 'read-only token': 200, 'ingest token': 200, 'other customer token': 404, 'other tenant token': 404 },
   },
   { route: 'GET /v1/customers/:id/usage/events', path: () => `/v1/customers/${SECRET_CUSTOMER}/usage/events?meter=gpu&from=2026-11-01T00:00:00Z`, owner: 200, foreign: 'not_found' },
+  {
+    route: 'GET /v1/customers/:id/stream', path: () => `/v1/customers/${SECRET_CUSTOMER}/stream?meters=gpu`, owner: 200, foreign: 'not_found',
+    tokens: { 'read-only token': 200, 'ingest token': 200, 'other customer token': 404, 'other tenant token': 404 },
+  },
   { route: 'POST /v1/customer-tokens', path: () => '/v1/customer-tokens', body: () => ({ customerId: 'cus_matrix_token', ingest: { events: ['render.completed'] } }), owner: 200, foreign: 'own_tenant' },
 ]
 
@@ -100,6 +104,20 @@ const probeEvent = (f: Fixture) => ({
   timestamp: '2026-11-25T09:59:00.000Z', // within 5 minutes of now, so that tokens meet the customer rule
   properties: { probe: true },
 })
+
+/** A stream never ends: its text up to the first figure it sends (the snapshot). */
+async function firstFigure(res: Response): Promise<string> {
+  const reader = res.body!.getReader()
+  const decoder = new TextDecoder()
+  let text = ''
+  while (!text.includes('event: usage')) {
+    const { done, value } = await reader.read()
+    if (done) break
+    text += decoder.decode(value, { stream: true })
+  }
+  await reader.cancel()
+  return text
+}
 
 async function fixture(): Promise<Fixture> {
   const t = await testApp()
@@ -175,7 +193,7 @@ describe('authorization matrix', () => {
         headers: { ...f.headers[credential], ...(body === undefined ? {} : { 'content-type': endpoint.contentType ?? 'application/json' }) },
         body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       })
-      const text = await res.text()
+      const text = res.headers.get('content-type')?.startsWith('text/event-stream') ? await firstFigure(res) : await res.text()
       const json = (() => {
         try {
           return JSON.parse(text) as Record<string, unknown> & { error?: { code: string }; data?: { id: string }[] }

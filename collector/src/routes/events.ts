@@ -23,6 +23,7 @@ import { parseJson, readBodyText } from '../middleware/body.js'
 import { z } from 'zod'
 import { readJsonBody } from './json.js'
 import { importRoute } from './import.js'
+import { acceptedEvents } from '../live/index.js'
 
 const reason = z.string().min(1, 'must say why').max(1000)
 const voidSchema = z.object({ reason }).strict()
@@ -133,6 +134,7 @@ export function eventRoutes(ctx: AppContext) {
       throw new HttpError('unavailable', `events could not be stored: ${(err as Error).message}`, undefined, { 'retry-after': '1' })
     }
     if (valid(results)) ctx.writeHealth.succeeded()
+    ctx.live.committed(principal.tenantId, acceptedEvents(events, results))
     const response = summarize(results)
     ctx.metrics.commitSeconds.observe((performance.now() - started) / 1000)
     ctx.metrics.batchSize.observe(events.length)
@@ -178,6 +180,7 @@ export function eventRoutes(ctx: AppContext) {
     if (!result.ok) {
       throw result.code === 'not_found' ? new HttpError('not_found', 'no event with this id') : new HttpError('conflict', 'the event is already voided')
     }
+    ctx.live.committed(p.tenantId, [result.event])
     return c.json(eventDetail(result.event))
   })
 
@@ -192,6 +195,7 @@ export function eventRoutes(ctx: AppContext) {
     if (!result.ok) {
       throw result.code === 'not_found' ? new HttpError('not_found', 'no event with this id') : new HttpError('conflict', 'a voided event cannot be amended')
     }
+    ctx.live.committed(p.tenantId, [result.event])
     return c.json(eventDetail(result.event))
   })
 
