@@ -27,14 +27,16 @@ export interface FetchTransportOptions {
 
 export class FetchTransport implements Transport {
   readonly endpoint: string
-  private readonly timeoutMs: number
-  private readonly timers: Timers
-  private closed = false
+  readonly #options: FetchTransportOptions
+  readonly #timeoutMs: number
+  readonly #timers: Timers
+  #closed = false
 
-  constructor(private readonly options: FetchTransportOptions) {
+  constructor(options: FetchTransportOptions) {
+    this.#options = options
     this.endpoint = options.endpoint.replace(/\/+$/, '')
-    this.timeoutMs = options.timeoutMs ?? 10_000
-    this.timers = options.timers ?? systemTimers
+    this.#timeoutMs = options.timeoutMs ?? 10_000
+    this.#timers = options.timers ?? systemTimers
   }
 
   send(request: TransportRequest): Promise<TransportResult> {
@@ -43,22 +45,22 @@ export class FetchTransport implements Transport {
 
   /** One request to the collector (any route); a 401 is answered again after a renewal. */
   async exchange(method: string, path: string, body?: string): Promise<TransportResult> {
-    const first = await this.once(method, path, body)
-    if (!first.ok || first.status !== 401 || this.options.renew === undefined || this.closed) return first
-    return (await this.options.renew().catch(() => false)) ? this.once(method, path, body) : first
+    const first = await this.#once(method, path, body)
+    if (!first.ok || first.status !== 401 || this.#options.renew === undefined || this.#closed) return first
+    return (await this.#options.renew().catch(() => false)) ? this.#once(method, path, body) : first
   }
 
-  private async once(method: string, path: string, body: string | undefined): Promise<TransportResult> {
-    if (this.closed) return { ok: false, error: 'network', message: 'transport closed' }
-    const fetchImpl = this.options.fetch ?? (globalThis as unknown as { fetch: FetchLike }).fetch
+  async #once(method: string, path: string, body: string | undefined): Promise<TransportResult> {
+    if (this.#closed) return { ok: false, error: 'network', message: 'transport closed' }
+    const fetchImpl = this.#options.fetch ?? (globalThis as unknown as { fetch: FetchLike }).fetch
     const controller = new AbortController()
     let timedOut = false
-    const timer = this.timers.setTimeout(() => {
+    const timer = this.#timers.setTimeout(() => {
       timedOut = true
       controller.abort()
-    }, this.timeoutMs)
+    }, this.#timeoutMs)
     try {
-      const headers: Record<string, string> = { authorization: this.options.authorization() }
+      const headers: Record<string, string> = { authorization: this.#options.authorization() }
       if (body !== undefined) headers['content-type'] = 'application/json'
       const res = await fetchImpl(this.endpoint + path, {
         method,
@@ -66,20 +68,20 @@ export class FetchTransport implements Transport {
         body,
         signal: controller.signal,
         // Only small bodies: browsers refuse keepalive requests past a 64 KiB quota.
-        keepalive: this.options.keepalive === true && (body === undefined || body.length < 60_000),
+        keepalive: this.#options.keepalive === true && (body === undefined || body.length < 60_000),
       })
       const text = await res.text()
       return { ok: true, status: res.status, retryAfter: res.headers.get('retry-after') ?? undefined, body: text }
     } catch (err) {
       return timedOut
-        ? { ok: false, error: 'timeout', message: `no answer within ${this.timeoutMs} ms` }
+        ? { ok: false, error: 'timeout', message: `no answer within ${this.#timeoutMs} ms` }
         : { ok: false, error: 'network', message: err instanceof Error ? err.message : String(err) }
     } finally {
-      this.timers.clearTimeout(timer)
+      this.#timers.clearTimeout(timer)
     }
   }
 
   async close(): Promise<void> {
-    this.closed = true
+    this.#closed = true
   }
 }

@@ -1,6 +1,7 @@
 // The hooks a browser wires to page lifecycle: handOff (beacons on pagehide) and retryNow (online).
 import { describe, expect, it } from 'vitest'
-import { Meterkit, type MeterkitCoreOptions } from './client.js'
+import { Meterkit } from './client.js'
+import type { MeterkitCoreOptions } from './options.js'
 import { FakeCollector, FakeTime, MemoryBuffer, settle } from './testing.js'
 
 class PageClient extends Meterkit {

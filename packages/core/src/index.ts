@@ -1,6 +1,9 @@
-// @meterkit/core: the runtime-neutral Meterkit client. Runtime packages (node, browser, edge)
-// subclass `Meterkit` and pass in their transport, buffer, clock and timers.
-export { Meterkit, DEFAULTS, type MeterkitCoreOptions } from './client.js'
+// @meterkit/core: the runtime-neutral Meterkit client. Runtime packages subclass `Meterkit`
+// (node, browser: with a buffer) or `MeterkitBase` (edge: memory only) and pass in their
+// transport, buffer, clock and timers.
+export { Meterkit } from './client.js'
+export { MeterkitBase } from './base-client.js'
+export { DEFAULTS, type MeterkitCoreOptions } from './options.js'
 export type { TrackInput, SerializedEvent } from './event.js'
 export { serializeEvent, QueuedEvent } from './event.js'
 export type { MeterkitStats } from './stats.js'
