@@ -93,7 +93,7 @@ export class Meterkit extends MeterkitBase {
     try {
       await this.#buffer.close()
     } catch (err) {
-      this.delivery.error(new MeterkitBufferError('buffer_close_failed', `disk buffer close failed: ${(err as Error).message}`))
+      this.#bufferError('close', err)
     }
   }
 
@@ -112,11 +112,16 @@ export class Meterkit extends MeterkitBase {
       return true
     } catch (err) {
       batch.appending = false
-      this.delivery.error(new MeterkitBufferError('buffer_write_failed', `disk buffer append failed: ${(err as Error).message}`))
+      this.#bufferError('write', err)
       return false
     } finally {
       this.#appends.delete(append)
     }
+  }
+
+  /** Reports a failed buffer operation: `buffer_write_failed`, `buffer_read_failed`, `buffer_ack_failed`, `buffer_close_failed`. */
+  #bufferError(operation: string, err: unknown): void {
+    this.delivery.error(new MeterkitBufferError(`buffer_${operation}_failed`, `buffer ${operation} failed: ${(err as Error)?.message}`))
   }
 
   #wakeReplay(): void {
@@ -134,7 +139,7 @@ export class Meterkit extends MeterkitBase {
       try {
         events = await buffer.read(this.limits.maxEvents, this.limits.maxBytes)
       } catch (err) {
-        this.delivery.error(new MeterkitBufferError('buffer_read_failed', `disk buffer read failed: ${(err as Error).message}`))
+        this.#bufferError('read', err)
         await this.wait(backoffMs(++this.#replayAttempt, this.random))
         continue
       }
@@ -176,7 +181,7 @@ export class Meterkit extends MeterkitBase {
       try {
         await buffer.ack(events)
       } catch (err) {
-        this.delivery.error(new MeterkitBufferError('buffer_ack_failed', `disk buffer ack failed: ${(err as Error).message}`))
+        this.#bufferError('ack', err)
       }
       return
     }

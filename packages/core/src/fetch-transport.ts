@@ -67,8 +67,9 @@ export class FetchTransport implements Transport {
         headers,
         body,
         signal: controller.signal,
-        // Only small bodies: browsers refuse keepalive requests past a 64 KiB quota.
-        keepalive: this.#options.keepalive === true && (body === undefined || body.length < 60_000),
+        // Only small bodies: browsers refuse keepalive requests past a 64 KiB quota shared by
+        // every request in flight and the beacons of an unload.
+        keepalive: this.#options.keepalive === true && (body === undefined || body.length < 20_000),
       })
       const text = await res.text()
       return { ok: true, status: res.status, retryAfter: res.headers.get('retry-after') ?? undefined, body: text }
