@@ -1,14 +1,8 @@
 // The customer's figures through the collector's read routes (CONTRACT §4 shapes): quotes,
-// usage, balance. Failures reject with a MeterkitRequestError naming the collector's code.
-import { MeterkitError, type FetchTransport } from '@meterkit/core'
-import { readErrorBody } from '@meterkit/protocol'
-
-/** A request to the collector failed: `code` is the collector's error code, or network / timeout. */
-export class MeterkitRequestError extends MeterkitError {
-  constructor(code: string, message: string, readonly httpStatus?: number) {
-    super(code, message)
-  }
-}
+// usage, balance. Loaded on the first read, so a page that only tracks never downloads it; it
+// imports nothing (the error is made by the caller), so that bundlers without code splitting
+// inline it alone.
+import type { FetchTransport } from '@meterkit/core'
 
 export interface Quote {
   credits: string
@@ -48,9 +42,12 @@ export interface UsageQuery {
   groupBy?: string[]
 }
 
-export async function request<T>(transport: FetchTransport, method: string, path: string, body?: unknown): Promise<T> {
+/** Builds the error of a failed request from the answer's status (none: a network fault) and body. */
+export type RequestFailure = (status: number | undefined, body: unknown) => Error
+
+export async function request<T>(transport: FetchTransport, fail: RequestFailure, method: string, path: string, body?: unknown): Promise<T> {
   const res = await transport.exchange(method, path, body === undefined ? undefined : JSON.stringify(body))
-  if (!res.ok) throw new MeterkitRequestError(res.error, res.message)
+  if (!res.ok) throw fail(undefined, { error: { code: res.error, message: res.message } })
   let json: unknown
   try {
     json = JSON.parse(res.body)
@@ -58,8 +55,7 @@ export async function request<T>(transport: FetchTransport, method: string, path
     // below
   }
   if (res.status < 300 && json !== undefined) return json as T
-  const error = readErrorBody(json)
-  throw new MeterkitRequestError(error?.code ?? `http_${res.status}`, error?.message ?? `HTTP ${res.status}`, res.status)
+  throw fail(res.status, json)
 }
 
 /** `?meter=…&from=…` of a usage query: dates as RFC 3339, dimensions comma-separated. */

@@ -3,7 +3,8 @@
 // fetch transport, an IndexedDB buffer, sendBeacon when the page is hidden or left, and the
 // customer's quotes, usage, balance and live updates.
 import { FetchTransport, Meterkit as CoreMeterkit, MeterkitError, type MeterkitCoreOptions, type TrackInput } from '@meterkit/core'
-import { request, usageSearch, type Balance, type Quote, type Usage, type UsageQuery } from './api.js'
+import { readErrorBody } from '@meterkit/protocol'
+import type { Balance, Quote, RequestFailure, Usage, UsageQuery } from './api.js'
 import { IdbBuffer } from './idb-buffer.js'
 import type { LiveListener, LiveStream } from './live.js'
 import { Token, type TokenOption } from './token.js'
@@ -29,6 +30,18 @@ export interface MeterkitOptions extends Omit<MeterkitCoreOptions, 'transport' |
   maxBufferEvents?: number
 }
 
+/** A read (quote, usage, balance) failed: `code` is the collector's error code, or network / timeout. */
+export class MeterkitRequestError extends MeterkitError {
+  constructor(code: string, message: string, readonly httpStatus?: number) {
+    super(code, message)
+  }
+}
+
+const requestFailure: RequestFailure = (status, body) => {
+  const error = readErrorBody(body)
+  return new MeterkitRequestError(error?.code ?? `http_${status}`, error?.message ?? `HTTP ${status}`, status)
+}
+
 export type BrowserTrackInput = Omit<TrackInput, 'customerId'> & { customerId?: string }
 
 export class Meterkit extends CoreMeterkit {
@@ -42,7 +55,7 @@ export class Meterkit extends CoreMeterkit {
 
   constructor(options: MeterkitOptions) {
     if (typeof options?.endpoint !== 'string' || options.token === undefined || typeof options.customerId !== 'string') {
-      throw new TypeError('new Meterkit({ endpoint, token, customerId }): all three are required')
+      throw new TypeError('new Meterkit({ endpoint, token, customerId }): all are required')
     }
     const { endpoint, token, customerId, timeoutMs, persist, maxBufferEvents, ...core } = options
     const tokens = new Token(token)
@@ -82,7 +95,7 @@ export class Meterkit extends CoreMeterkit {
 
   /** This customer's usage of a meter (`GET /v1/customers/:id/usage`). */
   usage(query: UsageQuery): Promise<Usage> {
-    return this.#request('GET', `${this.#path('/usage')}?${usageSearch(query)}`)
+    return this.#request('GET', this.#path('/usage'), undefined, query)
   }
 
   /** This customer's credit balance (`GET /v1/customers/:id/balance`). */
@@ -108,9 +121,9 @@ export class Meterkit extends CoreMeterkit {
     }
   }
 
-  async #request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    await this.#ready
-    return request<T>(this.#transport, method, path, body)
+  async #request<T>(method: string, path: string, body?: unknown, query?: UsageQuery): Promise<T> {
+    const [{ request, usageSearch }] = await Promise.all([import('./api.js'), this.#ready])
+    return request<T>(this.#transport, requestFailure, method, query === undefined ? path : `${path}?${usageSearch(query)}`, body)
   }
 
   override shutdown(options?: { timeoutMs?: number }): Promise<void> {
@@ -157,7 +170,7 @@ export class Meterkit extends CoreMeterkit {
   }
 }
 
-export { MeterkitRequestError, type Balance, type Quote, type Usage, type UsageGroup, type UsageQuery } from './api.js'
+export type { Balance, Quote, Usage, UsageGroup, UsageQuery } from './api.js'
 export type { LiveListener, LiveUpdate } from './live.js'
 export {
   MeterkitError,

@@ -37,7 +37,8 @@ export class Meterkit extends MeterkitBase {
    * For a page that may be going away: synchronously offers every event waiting in memory (not
    * those already in a request) to `send`, in batches of at most `maxBytes`, e.g. through
    * navigator.sendBeacon. A batch `send` takes is considered sent (a beacon has no answer); from
-   * the first refusal on, the rest go to the buffer, or stay queued without one.
+   * the first refusal on, the rest go to the buffer (at once, with its appendNow), or stay queued
+   * without one.
    */
   protected handOff(send: (body: string) => boolean, maxBytes: number): void {
     if (this.isClosed() || this.queue.length === 0) return
@@ -52,8 +53,11 @@ export class Meterkit extends MeterkitBase {
       const kept = [...batch, ...this.queue.drain()]
       if (this.#buffer === undefined) {
         for (const e of kept) this.queue.push(e)
+      } else if (this.#buffer.appendNow?.(kept)) {
+        handed = true
+        this.#wakeReplay()
       } else {
-        // The append starts now, inside the caller's event handler, while the page still runs.
+        // An asynchronous append: it may not finish if the page is going away.
         const held = this.addBatch(kept)
         void this.#handToBuffer(held).then((ok) => {
           if (!ok) void this.runBatch(held)

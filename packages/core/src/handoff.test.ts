@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import { Meterkit } from './client.js'
 import type { MeterkitCoreOptions } from './options.js'
+import type { SerializedEvent } from './event.js'
 import { FakeCollector, FakeTime, MemoryBuffer, settle } from './testing.js'
 
 class PageClient extends Meterkit {
@@ -53,6 +54,25 @@ describe('handOff', () => {
     collector.down = undefined
     await time.until(() => collector.stored.size === buffer.appended)
     expect(mk.stats().buffered).toBe(0)
+  })
+
+  it('keeps refused events with the buffer’s appendNow before returning, and sends them if the page lives on', async () => {
+    /** Stores synchronously, as a browser's localStorage does. */
+    class SyncBuffer extends MemoryBuffer {
+      keptNow = 0
+      appendNow(events: readonly SerializedEvent[]): boolean {
+        this.keptNow += events.length
+        ;(this as unknown as { held: object[] }).held.push(...events.map((e) => ({ ...e, token: 0 })))
+        return true
+      }
+    }
+    const buffer = new SyncBuffer()
+    const { mk, track, collector, time } = setup({ buffer })
+    track(5)
+    mk.hide(() => false)
+    expect(buffer.keptNow).toBe(5) // synchronously, inside the handler
+    await mk.flush()
+    await time.until(() => collector.stored.size === 5)
   })
 
   it('without a buffer, refused events stay queued and go out normally', async () => {

@@ -47,7 +47,7 @@ export type AttemptOutcome =
 function errorOf(body: string, status: number): { code: string; message: string } {
   try {
     const error = readErrorBody(JSON.parse(body))
-    if (error !== undefined) return { code: error.code, message: error.message }
+    if (error !== undefined) return error
   } catch {
     // not JSON: fall through
   }
