@@ -43,6 +43,11 @@ export default tseslint.config(
     },
   },
   {
+    // Pages of the examples run in browsers.
+    files: ['examples/*/public/**/*.js'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     // The browser package may use the DOM, never Node.
     files: ['packages/browser/src/**/*.ts'],
     ignores: ['**/*.test.ts'],
