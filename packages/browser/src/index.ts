@@ -10,7 +10,7 @@ import type { LiveListener, LiveStream } from './live.js'
 import { Token, type TokenOption } from './token.js'
 
 /** Bodies stay under the 64 KiB that browsers allow keepalive requests and beacons in flight. */
-export const UNLOAD_MAX_BYTES = 60_000
+const UNLOAD_MAX_BYTES = 60_000
 
 export interface MeterkitOptions extends Omit<MeterkitCoreOptions, 'transport' | 'buffer'> {
   /** Collector base URL, e.g. https://meter.example.com */
