@@ -1,11 +1,13 @@
-// Lint: recommended rules everywhere, and Web-standard code only in protocol and core, which
-// run unchanged in Node, browsers and edge runtimes.
+// Lint: recommended rules everywhere; Web-standard code only in protocol, core and edge, which
+// run unchanged in Node, browsers and edge runtimes; no Node in the browser package.
 import js from '@eslint/js'
 import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
 const nodeBuiltins = ['node:*', 'fs', 'fs/*', 'path', 'os', 'crypto', 'http', 'https', 'net', 'stream', 'stream/*',
   'buffer', 'events', 'util', 'zlib', 'child_process', 'worker_threads', 'url', 'timers', 'timers/*', 'process']
+
+const nodeGlobals = ['process', 'Buffer', 'require', '__dirname', '__filename', 'global', 'setImmediate']
 
 const webStandardGlobals = Object.fromEntries(
   ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'queueMicrotask', 'crypto', 'fetch',
@@ -26,19 +28,33 @@ export default tseslint.config(
     },
   },
   {
-    files: ['packages/protocol/src/**/*.ts', 'packages/core/src/**/*.ts'],
+    files: ['packages/protocol/src/**/*.ts', 'packages/core/src/**/*.ts', 'packages/edge/src/**/*.ts'],
     ignores: ['**/*.test.ts'],
     languageOptions: { globals: webStandardGlobals },
     rules: {
       'no-restricted-imports': ['error', {
-        patterns: [{ group: nodeBuiltins, message: 'protocol and core are runtime-neutral: Web-standard APIs only.' }],
+        patterns: [{ group: nodeBuiltins, message: 'protocol, core and edge are runtime-neutral: Web-standard APIs only.' }],
       }],
       'no-restricted-globals': ['error',
-        ...['process', 'Buffer', 'require', '__dirname', '__filename', 'global', 'setImmediate', 'window',
-          'document', 'navigator', 'localStorage', 'indexedDB'].map((name) => ({
-          name, message: 'protocol and core are runtime-neutral: Web-standard APIs only.',
+        ...[...nodeGlobals, 'window', 'document', 'navigator', 'localStorage', 'indexedDB'].map((name) => ({
+          name, message: 'protocol, core and edge are runtime-neutral: Web-standard APIs only.',
         })),
       ],
+    },
+  },
+  {
+    // Pages of the examples run in browsers.
+    files: ['examples/*/public/**/*.js'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
+    // The browser package may use the DOM, never Node.
+    files: ['packages/browser/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: nodeBuiltins, message: 'the browser package has no Node built-ins.' }] }],
+      'no-restricted-globals': ['error', ...nodeGlobals.map((name) => ({ name, message: 'the browser package has no Node globals.' }))],
     },
   },
 )

@@ -4,10 +4,12 @@ import { type Clock, type Store, isStoreUnavailable, systemClock } from '@meterk
 import { DEFAULT_LATENESS_WINDOW_MS, errorBody } from '@meterkit/protocol'
 import { Hono } from 'hono'
 import { HttpError } from './http-error.js'
-import { type AuthEnv, KeyResolver, requireSecretKey } from './middleware/auth.js'
+import { type AuthEnv, KeyResolver, authenticate } from './middleware/auth.js'
+import { OriginPolicy, cors } from './middleware/cors.js'
 import { CollectorMetrics } from './metrics.js'
 import { configRoutes } from './routes/config.js'
 import { creditRoutes } from './routes/credits.js'
+import { customerTokenRoutes } from './routes/customer-tokens.js'
 import { customerRoutes } from './routes/customers.js'
 import { eventRoutes } from './routes/events.js'
 import { healthRoutes } from './routes/health.js'
@@ -15,6 +17,11 @@ import { invoiceRoutes } from './routes/invoices.js'
 import { keyRoutes } from './routes/keys.js'
 import { subscriptionRoutes } from './routes/subscriptions.js'
 import { webhookRoutes } from './routes/webhooks.js'
+import { streamRoute } from './routes/stream.js'
+import { LiveHub, type LiveTimers, UsageSource } from './live/index.js'
+import { BalanceSource } from './live/balance-source.js'
+import { TenantConfigs } from './tenant-configs.js'
+import { CustomerTokens } from './tokens.js'
 
 export interface AppDeps {
   store: Store
@@ -26,6 +33,10 @@ export interface AppDeps {
   keyCacheTtlMs?: number
   /** Readiness: false while the server drains before shutdown. */
   isAccepting?: () => boolean
+  /** Timers of the live streams (heartbeats, throttling); tests pass fake ones. */
+  timers?: LiveTimers
+  /** Least time between two live updates of one customer, in ms (default 250). */
+  liveMinIntervalMs?: number
   log?: (level: 'error' | 'warn' | 'info', message: string, fields?: Record<string, unknown>) => void
 }
 
@@ -35,6 +46,11 @@ export interface AppContext {
   metrics: CollectorMetrics
   latenessWindowMs: number
   keys: KeyResolver
+  tokens: CustomerTokens
+  /** Current configurations, cached briefly (forget a tenant's after applying one). */
+  configs: TenantConfigs
+  /** Live streams: the write paths call `committed` after each commit; `publish` sends other figures. */
+  live: LiveHub
   isAccepting: () => boolean
   /** The last write the store refused (disk full, I/O error), until a write succeeds again. */
   writeHealth: WriteHealth
@@ -63,17 +79,36 @@ export class WriteHealth {
   }
 }
 
+/** Real timers that never keep the process alive by themselves. */
+const unrefTimers: LiveTimers = {
+  setTimeout: (handler, ms) => {
+    const t = setTimeout(handler, ms)
+    t.unref?.()
+    return t
+  },
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+}
+
 export function createApp(deps: AppDeps) {
   const clock = deps.clock ?? systemClock
+  const keys = new KeyResolver(deps.store, { ttlMs: deps.keyCacheTtlMs ?? 5000, now: () => clock.now() })
+  const configs = new TenantConfigs(deps.store, clock)
   const ctx: AppContext = {
     store: deps.store,
     clock,
     metrics: deps.metrics ?? new CollectorMetrics(),
     latenessWindowMs: deps.latenessWindowMs ?? DEFAULT_LATENESS_WINDOW_MS,
-    keys: new KeyResolver(deps.store, { ttlMs: deps.keyCacheTtlMs ?? 5000, now: () => clock.now() }),
+    keys,
+    tokens: new CustomerTokens(deps.store, keys),
+    configs,
+    live: new LiveHub({ clock, timers: deps.timers ?? unrefTimers, minIntervalMs: deps.liveMinIntervalMs }),
     isAccepting: deps.isAccepting ?? (() => true),
     writeHealth: new WriteHealth(clock),
   }
+  ctx.live.addSource(new UsageSource(deps.store, configs))
+  ctx.live.addSource(new BalanceSource(deps.store, clock))
+  ctx.metrics.liveStreams = () => ctx.live.streams
+  const origins = new OriginPolicy(configs)
   const log = deps.log ?? ((level, message, fields) => console.error(JSON.stringify({ level, message, ...fields })))
 
   const app = new Hono<AuthEnv>()
@@ -92,9 +127,12 @@ export function createApp(deps: AppDeps) {
       ctx.metrics.inFlight.dec()
     }
   })
-  const secret = requireSecretKey(ctx.keys)
-  app.use('/v1/*', secret)
+  // Preflights carry no credentials: CORS answers them before authentication.
+  app.use('/v1/*', cors({ origins, tokens: ctx.tokens, now: () => clock.now() }))
+  app.use('/v1/*', authenticate({ keys: ctx.keys, tokens: ctx.tokens, origins, clock }))
   app.route('/v1/events', eventRoutes(ctx))
+  app.route('/v1/customer-tokens', customerTokenRoutes(ctx))
+  app.get('/v1/customers/:id/stream', streamRoute(ctx))
   app.route('/v1/keys', keyRoutes(ctx))
   app.route('/v1/config', configRoutes(ctx))
   app.route('/v1/customers', customerRoutes(ctx))

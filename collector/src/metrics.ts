@@ -33,6 +33,17 @@ export class CollectorMetrics {
     registers: [this.registry],
   })
 
+  /** Open live streams, read at each scrape (set by the app). */
+  liveStreams: () => number = () => 0
+  readonly streams = new Gauge({
+    name: 'meterkit_live_streams',
+    help: 'Open GET /v1/customers/:id/stream connections',
+    registers: [this.registry],
+    collect: () => {
+      this.streams.set(this.liveStreams())
+    },
+  })
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'meterkit_' })
   }

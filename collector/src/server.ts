@@ -86,6 +86,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const close = () => {
     closing ??= new Promise<void>((resolve) => {
       accepting = false
+      // Live streams never end by themselves: end them, or the drain would wait for the timeout.
+      app.context.live.close()
       const force = setTimeout(() => {
         server.closeAllConnections()
       }, options.shutdownTimeoutMs ?? 10_000)

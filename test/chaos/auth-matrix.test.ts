@@ -1,6 +1,7 @@
 // Authorization matrix: every endpoint that exists × every kind of credential. Unexpected
 // allows = 0: without a valid key nothing is read or changed; another tenant's key never sees
-// or changes this tenant's data (404, an empty list, or an effect inside its own tenant only).
+// or changes this tenant's data (404, an empty list, or an effect inside its own tenant only);
+// a customer token reaches only its own customer's routes, and sends only what it allows.
 // Data-driven: a new endpoint is one line in ENDPOINTS, a new credential one line in CREDENTIALS.
 import { hashKey, newSecretKey } from '@meterkit/engine'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -31,14 +32,24 @@ interface Endpoint {
   /** Status with tenant A's valid key. */
   owner: number
   foreign: Foreign
+  /** Statuses with live customer tokens, on routes a token may use; elsewhere every token gets 403. */
+  tokens?: Record<LiveToken, number>
 }
+
+/** Customer tokens that have not expired (an expired one always gets 401). */
+type LiveToken = 'read-only token' | 'ingest token' | 'other customer token' | 'other tenant token'
+const LIVE_TOKENS: LiveToken[] = ['read-only token', 'ingest token', 'other customer token', 'other tenant token']
 
 // Every route of collector/src/app.ts and collector/src/routes/*.ts today.
 const ENDPOINTS: Endpoint[] = [
   { route: 'GET /healthz', path: () => '/healthz', owner: 200, foreign: 'public' },
   { route: 'GET /readyz', path: () => '/readyz', owner: 200, foreign: 'public' },
   { route: 'GET /metrics', path: () => '/metrics', owner: 200, foreign: 'public' },
-  { route: 'POST /v1/events', path: () => '/v1/events', body: (f) => ({ events: [probeEvent(f)] }), owner: 200, foreign: 'own_tenant' },
+  {
+    // Tokens that may send events get 200 with every event rejected (forbidden_customer: the probe is for another customer).
+    route: 'POST /v1/events', path: () => '/v1/events', body: (f) => ({ events: [probeEvent(f)] }), owner: 200, foreign: 'own_tenant',
+    tokens: { 'read-only token': 403, 'ingest token': 200, 'other customer token': 200, 'other tenant token': 200 },
+  },
   { route: 'GET /v1/events', path: () => '/v1/events?limit=1000', owner: 200, foreign: 'empty_list' },
   { route: 'GET /v1/events?customerId', path: () => `/v1/events?customerId=${SECRET_CUSTOMER}`, owner: 200, foreign: 'empty_list' },
   { route: 'GET /v1/events/:id', path: (f) => `/v1/events/${f.eventId}`, owner: 200, foreign: 'not_found' },
@@ -54,7 +65,11 @@ const ENDPOINTS: Endpoint[] = [
   { route: 'PUT /v1/config', path: () => '/v1/config', body: () => ({ meters: [{ key: 'other', event: 'x', aggregation: 'count' }] }), owner: 200, foreign: 'own_tenant' },
   { route: 'POST /v1/customers', path: () => '/v1/customers', body: () => ({ id: 'cus_matrix_new', name: 'n' }), owner: 201, foreign: 'own_tenant' },
   { route: 'GET /v1/customers/:id', path: () => `/v1/customers/${SECRET_CUSTOMER}`, owner: 200, foreign: 'not_found' },
-  { route: 'GET /v1/customers/:id/usage', path: () => `/v1/customers/${SECRET_CUSTOMER}/usage?meter=gpu&from=2026-11-01T00:00:00Z`, owner: 200, foreign: 'not_found' },
+  {
+    // Another tenant's token for a customer with the same id reads its own tenant, where that customer is unknown: 404.
+    route: 'GET /v1/customers/:id/usage', path: () => `/v1/customers/${SECRET_CUSTOMER}/usage?meter=gpu&from=2026-11-01T00:00:00Z`, owner: 200, foreign: 'not_found',
+    tokens: { 'read-only token': 200, 'ingest token': 200, 'other customer token': 404, 'other tenant token': 404 },
+  },
   { route: 'GET /v1/customers/:id/usage/events', path: () => `/v1/customers/${SECRET_CUSTOMER}/usage/events?meter=gpu&from=2026-11-01T00:00:00Z`, owner: 200, foreign: 'not_found' },
   { route: 'POST /v1/subscriptions', path: () => '/v1/subscriptions', body: () => ({ customerId: 'cus_matrix_sub', plan: 'pro' }), owner: 201, foreign: 'own_tenant' },
   { route: 'GET /v1/subscriptions/:id', path: (f) => `/v1/subscriptions/${f.subscriptionId}`, owner: 200, foreign: 'not_found' },
@@ -80,9 +95,15 @@ const ENDPOINTS: Endpoint[] = [
   { route: 'POST /v1/quotes', path: () => '/v1/quotes', body: () => ({ customerId: SECRET_CUSTOMER, event: 'render.completed', properties: { gpuSeconds: 1 } }), owner: 200, foreign: 'not_found' },
   { route: 'GET /v1/customers/:id/invoices/upcoming', path: () => `/v1/customers/${SECRET_CUSTOMER}/invoices/upcoming`, owner: 200, foreign: 'not_found' },
   { route: 'GET /v1/webhooks/deliveries', path: () => '/v1/webhooks/deliveries', owner: 200, foreign: 'empty_list' },
+  {
+    route: 'GET /v1/customers/:id/stream', path: () => `/v1/customers/${SECRET_CUSTOMER}/stream?meters=gpu`, owner: 200, foreign: 'not_found',
+    tokens: { 'read-only token': 200, 'ingest token': 200, 'other customer token': 404, 'other tenant token': 404 },
+  },
+  { route: 'POST /v1/customer-tokens', path: () => '/v1/customer-tokens', body: () => ({ customerId: 'cus_matrix_token', ingest: { events: ['render.completed'] } }), owner: 200, foreign: 'own_tenant' },
 ]
 
 type CredentialName = 'none' | 'basic scheme' | 'bearer without token' | 'bearer garbage' | 'unknown key' | 'revoked key' | 'other tenant key' | 'valid key'
+  | 'expired token' | LiveToken
 
 /** Each credential as request headers; `valid key` and `other tenant key` are allowed ones. */
 const CREDENTIALS: { name: CredentialName; header: (f: Fixture) => Record<string, string> }[] = [
@@ -94,6 +115,8 @@ const CREDENTIALS: { name: CredentialName; header: (f: Fixture) => Record<string
   { name: 'revoked key', header: (f) => ({ authorization: `Bearer ${f.keys['revoked key']}` }) },
   { name: 'other tenant key', header: (f) => ({ authorization: `Bearer ${f.keys['other tenant key']}` }) },
   { name: 'valid key', header: (f) => ({ authorization: `Bearer ${f.keys['valid key']}` }) },
+  { name: 'expired token', header: (f) => ({ authorization: `Bearer ${f.keys['expired token']}` }) },
+  ...LIVE_TOKENS.map((name) => ({ name, header: (f: Fixture) => ({ authorization: `Bearer ${f.keys[name]}` }) })),
 ]
 
 const SECRET_CUSTOMER = 'cus_secret_A'
@@ -104,9 +127,23 @@ const probeEvent = (f: Fixture) => ({
   id: f.eventId,
   event: 'render.completed',
   customerId: 'cus_probe',
-  timestamp: '2026-11-25T09:30:00.000Z',
+  timestamp: '2026-11-25T09:59:00.000Z', // within 5 minutes of now, so that tokens meet the customer rule
   properties: { probe: true },
 })
+
+/** A stream never ends: its text up to the first figure it sends (the snapshot). */
+async function firstFigure(res: Response): Promise<string> {
+  const reader = res.body!.getReader()
+  const decoder = new TextDecoder()
+  let text = ''
+  while (!text.includes('event: usage')) {
+    const { done, value } = await reader.read()
+    if (done) break
+    text += decoder.decode(value, { stream: true })
+  }
+  await reader.cancel()
+  return text
+}
 
 async function fixture(): Promise<Fixture> {
   const t = await testApp()
@@ -136,6 +173,12 @@ async function fixture(): Promise<Fixture> {
   await t.store.putApiKey({ id: 'key_other_tenant', tenantId: other.id, hash: hashKey(otherKey), name: null }, 0)
   // The other tenant has plans of the same names: its requests succeed, in its own tenant.
   await t.store.applyConfig(other.id, { ...config, meters: [{ ...config.meters[0]!, description: 'other' }] } as never, null, 0)
+  // Tokens of tenant A for its secret customer (expired, read-only, ingest) and for another customer,
+  // and one of tenant B for a customer with the same id as A's.
+  const mint = async (body: unknown) => (await t.json('POST', '/v1/customer-tokens', body)).body.token as string
+  const ingest = { events: ['render.completed'] }
+  const expired = await mint({ customerId: SECRET_CUSTOMER, ttlSeconds: 1 })
+  t.clock.advance(1000)
   const keys: Fixture['keys'] = {
     'none': undefined,
     'basic scheme': undefined,
@@ -145,6 +188,13 @@ async function fixture(): Promise<Fixture> {
     'revoked key': revoked.body.key,
     'other tenant key': otherKey,
     'valid key': t.key,
+    'expired token': expired,
+    'read-only token': await mint({ customerId: SECRET_CUSTOMER }),
+    'ingest token': await mint({ customerId: SECRET_CUSTOMER, ingest }),
+    'other customer token': await mint({ customerId: 'cus_other', ingest }),
+    // Minted without creating the customer in B, so that B's key still finds no customer of that id.
+    'other tenant token': await t.app.context.tokens.mint(
+      { tenantId: other.id, customerId: SECRET_CUSTOMER, keyId: 'key_other_tenant', expiresAtMs: t.clock.now() + 900_000, ingestEvents: ingest.events }, t.clock.now()),
   }
   const f = { t, tenantA: t.tenant.id, eventId: ownEvent.id, spareKeyId: spare.body.id, subscriptionId: subscription.body.id, invoiceId: invoice.id, keys } as Fixture
   f.headers = Object.fromEntries(CREDENTIALS.map((c) => [c.name, c.header(f)])) as Fixture['headers']
@@ -195,7 +245,7 @@ describe('authorization matrix', () => {
         headers: { ...f.headers[credential], ...(body === undefined ? {} : { 'content-type': endpoint.contentType ?? 'application/json' }) },
         body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       })
-      const text = await res.text()
+      const text = res.headers.get('content-type')?.startsWith('text/event-stream') ? await firstFigure(res) : await res.text()
       const json = (() => {
         try {
           return JSON.parse(text) as Record<string, unknown> & { error?: { code: string }; data?: { id: string }[] }
@@ -206,9 +256,12 @@ describe('authorization matrix', () => {
       const after = snapshotA(f)
       const leaks = text.includes(SECRET_MARKER) || text.includes(SECRET_CUSTOMER)
       const allowed = credential === 'valid key' || endpoint.foreign === 'public'
+      const liveToken = LIVE_TOKENS.includes(credential as LiveToken) ? (credential as LiveToken) : undefined
+      const ownToken = credential === 'read-only token' || credential === 'ingest token'
 
       // An unexpected allow is any of these; each is also asserted on its own below.
-      if (!allowed && (after !== before || leaks || (credential !== 'other tenant key' && res.status < 400))) unexpectedAllows++
+      const tolerated = credential === 'other tenant key' || (liveToken !== undefined && endpoint.tokens !== undefined)
+      if (!allowed && (after !== before || (leaks && !ownToken) || (!tolerated && res.status < 400))) unexpectedAllows++
 
       if (endpoint.foreign === 'public') {
         expect(res.status).toBe(endpoint.owner)
@@ -227,6 +280,16 @@ describe('authorization matrix', () => {
           expect(json?.data).toEqual([])
         } else {
           expect(res.status, text).toBe(endpoint.owner)
+        }
+      } else if (liveToken !== undefined) {
+        expect(after, 'a customer token changed tenant A').toBe(before)
+        if (!ownToken) expect(leaks, text).toBe(false)
+        const status = endpoint.tokens?.[liveToken] ?? 403
+        expect(res.status, text).toBe(status)
+        if (status === 403) expect(json?.error?.code).toBe('forbidden')
+        if (status === 404) expect(json?.error?.code).toBe('not_found')
+        if (endpoint.route === 'POST /v1/events' && status === 200) {
+          expect((json as unknown as { results: { code: string }[] }).results.map((r) => r.code)).toEqual(['forbidden_customer'])
         }
       } else {
         expect(res.status, text).toBe(401)

@@ -49,13 +49,21 @@ describe('meterkit CLI', () => {
     }
   }, 30_000)
 
-  it('keys create through the API prints a working key', async () => {
+  it('keys create through the API prints a working key; token mints a customer token with it', async () => {
     const dbPath = join(tempDir(), 'meterkit.db')
     const collector = await startCollector(dbPath)
     try {
       const out = run(['keys', 'create', '--name', 'ci', '--endpoint', collector.url], { MK_API_KEY: ADMIN_KEY })
       const key = /secret key .*: (mk_sec_\w+)/.exec(out)![1]!
       expect((await fetch(`${collector.url}/v1/events`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200)
+
+      // `token` prints the customer token alone on stdout, ready for a shell variable.
+      const token = run(['token', 'cus_42', '--ttl', '60', '--ingest', 'page.view,click', '--endpoint', collector.url], { MK_API_KEY: key }).trim()
+      expect(token).toMatch(/^mk_ct_[\w-]+\.[\w-]{43}$/)
+      const event = { id: 'cli-token-1', event: 'page.view', customerId: 'cus_42', timestamp: new Date().toISOString() }
+      const sent = await fetch(`${collector.url}/v1/events?token=${token}`, { method: 'POST', body: JSON.stringify({ events: [event] }) })
+      expect(((await sent.json()) as { accepted: number }).accepted).toBe(1)
+      expect(() => run(['token', 'cus_42', '--ttl', '7200', '--endpoint', collector.url], { MK_API_KEY: key })).toThrow(/ttlSeconds: must be at most 3600/)
     } finally {
       collector.child.kill('SIGTERM')
       await collector.exited

@@ -10,6 +10,8 @@ const PACKAGES: Record<string, { dir: string; exports: string[] }> = {
   '@meterkit/protocol': { dir: 'packages/protocol', exports: ['validateEvent', 'configSchema', 'MAX_EVENT_BYTES', 'parseRfc3339'] },
   '@meterkit/core': { dir: 'packages/core', exports: ['Meterkit', 'MeterkitValidationError'] },
   '@meterkit/node': { dir: 'packages/node', exports: ['Meterkit', 'DiskBuffer', 'shutdownOnSignals'] },
+  '@meterkit/browser': { dir: 'packages/browser', exports: ['Meterkit', 'MeterkitRequestError'] },
+  '@meterkit/edge': { dir: 'packages/edge', exports: ['Meterkit', 'runtimeWaitUntil'] },
   '@meterkit/engine': { dir: 'packages/engine', exports: ['SqliteStore', 'ingestEvents', 'DecimalSum'] },
   '@meterkit/collector': { dir: 'collector', exports: ['createApp', 'startServer'] },
 }

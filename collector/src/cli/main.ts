@@ -7,6 +7,7 @@ import { simulateCommand } from './simulate.js'
 import { verifyCommand } from './verify.js'
 import { startCommand } from './start.js'
 import { tenantsCommand } from './tenants.js'
+import { tokenCommand } from './token.js'
 
 const USAGE = `usage: meterkit <command> [options]
 
@@ -24,6 +25,8 @@ commands:
                                add a tenant and print its first secret key
   keys create [--name NAME] (--db FILE [--tenant ID] | --endpoint URL --api-key KEY)
                                create a secret key and print it once
+  token CUSTOMER [--ttl SECONDS] [--ingest EVENT,EVENT]
+                               mint a customer token for a browser (read-only unless --ingest)
 
 Commands that talk to a running collector take --endpoint (MK_ENDPOINT, default
 http://127.0.0.1:8790) and --api-key (MK_API_KEY).
@@ -39,6 +42,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
       return tenantsCommand(rest)
     case 'keys':
       return keysCommand(rest)
+    case 'token':
+      return tokenCommand(rest)
     case 'apply':
       return applyCommand(rest)
     case 'import':

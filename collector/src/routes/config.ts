@@ -12,6 +12,7 @@ export function configRoutes(ctx: AppContext) {
     const config = await readJsonBody(c.req.raw, configSchema)
     const principal = c.get('principal')
     const applied = await ctx.store.applyConfig(principal.tenantId, config, principal.keyId, ctx.clock.now())
+    ctx.configs.forget(principal.tenantId)
     return c.json({ version: applied.version, changed: applied.changed, appliedAt: formatTimestamp(applied.appliedAtMs), config: applied.config })
   })
 

@@ -6,7 +6,8 @@ import { Hono } from 'hono'
 import { z } from 'zod'
 import type { AppContext } from '../app.js'
 import { HttpError } from '../http-error.js'
-import type { AuthEnv } from '../middleware/auth.js'
+import { type AuthEnv, requireCustomerAccess } from '../middleware/auth.js'
+import { CREDITS_CHANGED } from '../live/balance-source.js'
 import { billingError } from './billing-views.js'
 import { limitParam } from './events.js'
 import { readJsonBody } from './json.js'
@@ -48,6 +49,8 @@ function creditError(f: CreditFailure): HttpError {
 
 export function creditRoutes(ctx: AppContext) {
   const app = new Hono<AuthEnv>()
+  /** Live streams of the customer show the new balance. */
+  const changed = (tenantId: number, customerId: string) => ctx.live.committed(tenantId, [{ customerId, event: CREDITS_CHANGED }])
 
   async function customer(tenantId: number, id: string) {
     if ((await ctx.store.getCustomer(tenantId, id)) === undefined) throw new HttpError('not_found', 'no customer with this id')
@@ -79,6 +82,7 @@ export function creditRoutes(ctx: AppContext) {
       expiresAtMs: input.expiresAt === undefined ? undefined : parseRfc3339(input.expiresAt),
     }, ctx.clock.now())
     if (!result.ok) throw creditError(result)
+    changed(c.get('principal').tenantId, c.req.param('id'))
     return c.json({ grantId: result.value.grantId, ...result.value.view }, result.value.created ? 201 : 200)
   })
 
@@ -86,6 +90,7 @@ export function creditRoutes(ctx: AppContext) {
     const input = await readJsonBody(c.req.raw, topUpSchema)
     const result = await ctx.store.credits.topUp(c.get('principal').tenantId, c.req.param('id'), input, ctx.clock.now())
     if (!result.ok) throw creditError(result)
+    changed(c.get('principal').tenantId, c.req.param('id'))
     const { view, ...rest } = result.value
     return c.json({ ...rest, balance: view }, rest.created ? 201 : 200)
   })
@@ -102,6 +107,7 @@ export function creditRoutes(ctx: AppContext) {
     const result = await ctx.store.credits.reserve(c.get('principal').tenantId, input, ctx.clock.now())
     if (!result.ok) throw creditError(result)
     const { answer, created } = result.value
+    changed(c.get('principal').tenantId, answer.customerId)
     return c.json({ id: answer.id, customerId: answer.customerId, credits: answer.credits, granted: answer.granted, available: answer.available, expiresAt: formatTimestamp(answer.expiresAtMs) }, created ? 201 : 200)
   })
 
@@ -113,6 +119,7 @@ export function creditRoutes(ctx: AppContext) {
 
   app.post('/quotes', async (c) => {
     const input = await readJsonBody(c.req.raw, quoteSchema)
+    requireCustomerAccess(c.get('principal'), input.customerId)
     const tenantId = c.get('principal').tenantId
     await customer(tenantId, input.customerId)
     const result = await ctx.store.billing.quote(tenantId, input as Parameters<typeof ctx.store.billing.quote>[1], ctx.clock.now())

@@ -185,7 +185,9 @@ describe('POST /v1/events: bad bodies get a 4xx with the error body, never a 5xx
     ['events not an array', '{"events": {}}', { 'content-type': 'application/json' }, 400, 'invalid_body'],
     ['no events', '{"events": []}', { 'content-type': 'application/json' }, 400, 'invalid_body'],
     ['wrong content type', '{"events": []}', { 'content-type': 'text/csv' }, 415, 'unsupported_media_type'],
-    ['no content type', '{"events": []}', {}, 415, 'unsupported_media_type'],
+    // A string body would get text/plain from Request itself: bytes carry no type.
+    ['no content type', new TextEncoder().encode('{"events": []}'), {}, 415, 'unsupported_media_type'],
+    ['text/plain is read as JSON (sendBeacon)', '{"events": []}', { 'content-type': 'text/plain;charset=UTF-8' }, 400, 'invalid_body'],
     ['unknown encoding', '{"events": []}', { 'content-type': 'application/json', 'content-encoding': 'br' }, 415, 'unsupported_media_type'],
     ['invalid UTF-8', new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), { 'content-type': 'application/json' }, 400, 'invalid_body'],
     ['bad gzip', new Uint8Array([0x1f, 0x8b, 1, 2, 3]), { 'content-type': 'application/json', 'content-encoding': 'gzip' }, 400, 'invalid_body'],

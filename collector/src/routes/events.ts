@@ -1,7 +1,9 @@
 // POST /v1/events (the hot path), GET /v1/events and GET /v1/events/:id (audit).
 import { type EventWithVersions, type StoredEvent, ingestEvents } from '@meterkit/engine'
 import {
+  type EventResult,
   MAX_EVENT_BYTES,
+  MAX_FUTURE_SKEW_MS,
   checkProperties,
   utf8ByteLength,
   type Properties,
@@ -16,11 +18,12 @@ import {
 import { Hono } from 'hono'
 import type { AppContext } from '../app.js'
 import { HttpError } from '../http-error.js'
-import type { AuthEnv } from '../middleware/auth.js'
+import type { AuthEnv, Principal } from '../middleware/auth.js'
 import { parseJson, readBodyText } from '../middleware/body.js'
 import { z } from 'zod'
 import { readJsonBody } from './json.js'
 import { importRoute } from './import.js'
+import { acceptedEvents } from '../live/index.js'
 
 const reason = z.string().min(1, 'must say why').max(1000)
 const voidSchema = z.object({ reason }).strict()
@@ -41,11 +44,30 @@ export function eventDetail(e: EventWithVersions) {
   }
 }
 
+/** JSON, or the same JSON as text/plain: what sendBeacon and CORS-simple requests can send. */
 function requireJson(contentType: string | undefined): void {
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase()
-  if (type !== 'application/json') {
-    throw new HttpError('unsupported_media_type', `Content-Type must be application/json (got "${contentType ?? ''}")`)
+  if (type !== 'application/json' && type !== 'text/plain') {
+    throw new HttpError('unsupported_media_type', `Content-Type must be application/json or text/plain (got "${contentType ?? ''}")`)
   }
+}
+
+/** What a credential may send: a customer token only its customer's allowed events, near now. */
+function ingestScope(principal: Principal, ctx: AppContext) {
+  if (principal.kind === 'secret') return { source: 'server' as const, latenessWindowMs: ctx.latenessWindowMs }
+  return {
+    source: 'browser' as const,
+    latenessWindowMs: MAX_FUTURE_SKEW_MS,
+    customerId: principal.customerId,
+    eventNames: principal.ingestEvents,
+  }
+}
+
+/** A token's old event is not backfill material: its message must not point at the import route. */
+function browserMessages(results: EventResult[]): EventResult[] {
+  return results.map((r) => (r.status === 'rejected' && r.code === 'timestamp_too_old'
+    ? { ...r, message: 'timestamp: is more than 5 minutes in the past (customer tokens send events as they happen)' }
+    : r))
 }
 
 export function eventView(e: StoredEvent) {
@@ -100,21 +122,19 @@ export function eventRoutes(ctx: AppContext) {
     }
     const events = envelope.data.events
     const principal = c.get('principal')
+    const scope = ingestScope(principal, ctx)
     const started = performance.now()
     let results
     try {
-      results = await ingestEvents(ctx.store, events, {
-        tenantId: principal.tenantId,
-        source: 'server',
-        nowMs: ctx.clock.now(),
-        latenessWindowMs: ctx.latenessWindowMs,
-      })
+      results = await ingestEvents(ctx.store, events, { tenantId: principal.tenantId, nowMs: ctx.clock.now(), ...scope })
+      if (scope.source === 'browser') results = browserMessages(results)
     } catch (err) {
       ctx.writeHealth.failed((err as Error).message)
       // Nothing was acknowledged: the batch may be sent again as it is.
       throw new HttpError('unavailable', `events could not be stored: ${(err as Error).message}`, undefined, { 'retry-after': '1' })
     }
     if (valid(results)) ctx.writeHealth.succeeded()
+    ctx.live.committed(principal.tenantId, acceptedEvents(events, results))
     const response = summarize(results)
     ctx.metrics.commitSeconds.observe((performance.now() - started) / 1000)
     ctx.metrics.batchSize.observe(events.length)
@@ -160,6 +180,7 @@ export function eventRoutes(ctx: AppContext) {
     if (!result.ok) {
       throw result.code === 'not_found' ? new HttpError('not_found', 'no event with this id') : new HttpError('conflict', 'the event is already voided')
     }
+    ctx.live.committed(p.tenantId, [result.event])
     return c.json(eventDetail(result.event))
   })
 
@@ -174,6 +195,7 @@ export function eventRoutes(ctx: AppContext) {
     if (!result.ok) {
       throw result.code === 'not_found' ? new HttpError('not_found', 'no event with this id') : new HttpError('conflict', 'a voided event cannot be amended')
     }
+    ctx.live.committed(p.tenantId, [result.event])
     return c.json(eventDetail(result.event))
   })
 

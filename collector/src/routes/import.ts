@@ -7,6 +7,7 @@ import type { AppContext } from '../app.js'
 import { HttpError } from '../http-error.js'
 import type { AuthEnv } from '../middleware/auth.js'
 import { readBodyText } from '../middleware/body.js'
+import { acceptedEvents } from '../live/index.js'
 
 /** Decoded size of one import request. `meterkit import` sends large files in parts. */
 export const MAX_IMPORT_BYTES = 64 * 1024 * 1024
@@ -40,6 +41,7 @@ export function importRoute(ctx: AppContext) {
       } catch (err) {
         throw new HttpError('unavailable', `events could not be stored (lines from ${chunkLines[0]} on were not imported; earlier lines were): ${(err as Error).message}`, { importedThroughLine: chunkLines[0]! - 1 }, { 'retry-after': '1' })
       }
+      ctx.live.committed(principal.tenantId, acceptedEvents(chunk, results))
       results.forEach((r, i) => {
         if (r.status === 'accepted') summary.accepted++
         else if (r.status === 'duplicate') summary.duplicates++

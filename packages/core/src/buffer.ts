@@ -13,6 +13,11 @@ export interface EventBuffer {
    * refused, newest first, and answered so the client can report them.
    */
   append(events: readonly SerializedEvent[]): Promise<{ refused: SerializedEvent[] }>
+  /**
+   * Stores events before returning, where the runtime may stop right after the call (a page
+   * being left: its asynchronous writes are abandoned). False when it cannot; optional.
+   */
+  appendNow?(events: readonly SerializedEvent[]): boolean
   /** The next events not yet handed out, oldest first, within the limits; empty when none. */
   read(maxEvents: number, maxBytes: number): Promise<BufferedEvent[]>
   /** Forgets events that are settled (acknowledged, rejected or dropped). */

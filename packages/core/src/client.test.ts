@@ -1,6 +1,7 @@
 import type { WireEvent } from '@meterkit/protocol'
 import { describe, expect, it } from 'vitest'
-import { Meterkit, type MeterkitCoreOptions } from './client.js'
+import { Meterkit } from './client.js'
+import type { MeterkitCoreOptions } from './options.js'
 import { MeterkitDeliveryError, MeterkitEventError, type DropReason, type MeterkitError } from './errors.js'
 import { FakeCollector, FakeTime, MemoryBuffer, settle } from './testing.js'
 

@@ -13,27 +13,33 @@ export type ErrorHandler = (error: MeterkitError) => void
 export type DropHandler = (events: WireEvent[], reason: DropReason) => void
 
 export class Delivery {
-  constructor(
-    private readonly transport: Transport,
-    private readonly clock: Clock,
-    private readonly counters: Counters,
-    private readonly onError: ErrorHandler | undefined,
-    private readonly onDrop: DropHandler | undefined,
-  ) {}
+  readonly #transport: Transport
+  readonly #clock: Clock
+  readonly #counters: Counters
+  readonly #onError: ErrorHandler | undefined
+  readonly #onDrop: DropHandler | undefined
+
+  constructor(transport: Transport, clock: Clock, counters: Counters, onError: ErrorHandler | undefined, onDrop: DropHandler | undefined) {
+    this.#transport = transport
+    this.#clock = clock
+    this.#counters = counters
+    this.#onError = onError
+    this.#onDrop = onDrop
+  }
 
   /** Sends the batch once; never rejects. */
   async attempt(events: readonly SerializedEvent[]): Promise<AttemptOutcome> {
     const count = events.length
-    this.counters.inFlight += count
+    this.#counters.inFlight += count
     let result: TransportResult
     try {
-      result = await this.transport.send({ body: encodeBatch(events), eventCount: count })
+      result = await this.#transport.send({ body: encodeBatch(events), eventCount: count })
     } catch (err) {
       result = { ok: false, error: 'network', message: err instanceof Error ? err.message : String(err) }
     } finally {
-      this.counters.inFlight -= count
+      this.#counters.inFlight -= count
     }
-    return classifyResult(result, count, this.clock.now())
+    return classifyResult(result, count, this.#clock.now())
   }
 
   /** Counts per-event answers; `rejected`/`conflict` go to onError and are never retried. */
@@ -41,10 +47,10 @@ export class Delivery {
     for (let i = 0; i < events.length; i++) {
       const result = results[i]!
       if (result.status === 'accepted' || result.status === 'duplicate') {
-        this.counters.acknowledged++
-        if (result.status === 'duplicate') this.counters.duplicates++
+        this.#counters.acknowledged++
+        if (result.status === 'duplicate') this.#counters.duplicates++
       } else {
-        this.counters.rejected++
+        this.#counters.rejected++
         const { code, message } = result as { code?: string; message?: string }
         this.error(new MeterkitEventError(events[i]!.id, result.status, code ?? result.status, message ?? result.status))
       }
@@ -54,19 +60,19 @@ export class Delivery {
   /** Gives events up, visibly: counted and handed to onDrop. */
   drop(events: readonly SerializedEvent[], reason: DropReason): void {
     if (events.length === 0) return
-    this.counters.dropped += events.length
-    if (this.onDrop === undefined) return
+    this.#counters.dropped += events.length
+    if (this.#onDrop === undefined) return
     try {
-      this.onDrop(events.map((e) => JSON.parse(e.json) as WireEvent), reason)
+      this.#onDrop(events.map((e) => JSON.parse(e.json) as WireEvent), reason)
     } catch {
       // A user callback never breaks delivery.
     }
   }
 
   error(error: MeterkitError): void {
-    if (this.onError === undefined) return
+    if (this.#onError === undefined) return
     try {
-      this.onError(error)
+      this.#onError(error)
     } catch {
       // A user callback never breaks delivery.
     }

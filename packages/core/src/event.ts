@@ -10,9 +10,9 @@ import {
   MAX_EVENT_NAME_LENGTH,
   MAX_ID_LENGTH,
   formatTimestamp,
-  parseRfc3339,
 } from '@meterkit/protocol'
 import { MeterkitValidationError } from './errors.js'
+import { readTimestamp } from './timestamp.js'
 
 export interface TrackInput {
   event: string
@@ -115,7 +115,7 @@ function timestampOf(input: TrackInput['timestamp'], nowMs: number): string {
   if (input === undefined) ms = nowMs
   else if (input instanceof Date) ms = input.getTime()
   else if (typeof input === 'number') ms = input
-  else if (typeof input === 'string') ms = parseRfc3339(input) ?? Number.NaN
+  else if (typeof input === 'string') ms = readTimestamp(input) ?? Number.NaN
   else throw new MeterkitValidationError('timestamp', 'must be a Date, epoch milliseconds or an RFC 3339 string')
   if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) {
     throw new MeterkitValidationError('timestamp', 'must be a valid date (RFC 3339, e.g. 2026-11-25T10:00:00.000Z)')

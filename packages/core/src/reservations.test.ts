@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { Meterkit } from './client.js'
+import type { CallContext } from './api-call.js'
 import { MeterkitDeliveryError, MeterkitValidationError } from './errors.js'
+import { releaseCredits, reserveCredits } from './reservations.js'
 import { FakeTime } from './testing.js'
 import type { ApiRequest, Transport, TransportResult } from './transport.js'
 
@@ -17,15 +18,15 @@ class ScriptedApi implements Transport {
 }
 
 const answer = (status: number, body: unknown, retryAfter?: string): TransportResult => ({ ok: true, status, retryAfter, body: JSON.stringify(body) })
+const context = (transport: Transport, time = new FakeTime()): CallContext => ({ transport, clock: time, timers: time, random: () => 0.5 })
 
 describe('reserve and release', () => {
   it('retries a reservation with the same id after a 503 and a network error', async () => {
     const time = new FakeTime()
     const granted = { id: 'x', customerId: 'cus_1', credits: '240', granted: true, available: '760', expiresAt: '2026-11-25T11:00:00.000Z' }
     const api = new ScriptedApi([answer(503, { error: { code: 'unavailable', message: 'busy' } }, '2'), { ok: false, error: 'network', message: 'reset' }, answer(201, granted)])
-    const mk = new Meterkit({ transport: api, clock: time, timers: time, random: () => 0.5 })
     let result: unknown
-    void mk.reserve({ customerId: 'cus_1', credits: 240, ttlMs: 600_000 }).then((r) => (result = r))
+    void reserveCredits(context(api, time), { customerId: 'cus_1', credits: 240, ttlMs: 600_000 }).then((r) => (result = r))
     await time.until(() => result !== undefined, 60_000)
     expect(result).toEqual(granted)
     expect(api.calls).toHaveLength(3)
@@ -38,14 +39,14 @@ describe('reserve and release', () => {
 
   it('does not retry a refusal, and names the field of a bad call', async () => {
     const api = new ScriptedApi([answer(400, { error: { code: 'invalid_body', message: 'credits: must be a decimal string' } }), answer(200, { id: 'job-1', released: true, available: '10' })])
-    const mk = new Meterkit({ transport: api })
-    const err = await mk.reserve({ customerId: 'c', credits: '1', id: 'job-1' }).catch((e: unknown) => e)
+    const ctx = context(api)
+    const err = await reserveCredits(ctx, { customerId: 'c', credits: '1', id: 'job-1' }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(MeterkitDeliveryError)
     expect(err).toMatchObject({ code: 'invalid_body', httpStatus: 400 })
     expect(api.calls).toHaveLength(1)
-    expect(await mk.release('job-1')).toEqual({ id: 'job-1', released: true, available: '10' })
+    expect(await releaseCredits(ctx, 'job-1')).toEqual({ id: 'job-1', released: true, available: '10' })
     expect(api.calls[1]).toMatchObject({ method: 'POST', path: 'v1/reservations/job-1/release' })
-    await expect(mk.reserve({ customerId: 'c', credits: -1 })).rejects.toThrow(MeterkitValidationError)
-    await expect(mk.reserve({ customerId: '', credits: 1 })).rejects.toThrow(/customerId/)
+    await expect(reserveCredits(ctx, { customerId: 'c', credits: -1 })).rejects.toThrow(MeterkitValidationError)
+    await expect(reserveCredits(ctx, { customerId: '', credits: 1 })).rejects.toThrow(/customerId/)
   })
 })

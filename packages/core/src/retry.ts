@@ -1,6 +1,6 @@
 // The retry policy, written once for every runtime: which answers are retried, how long to wait
 // (full-jitter exponential backoff, a pure function of the attempt number), and Retry-After.
-import { batchResponseSchema, errorBodySchema, type EventResult } from '@meterkit/protocol'
+import { readBatchResults, readErrorBody, type EventResult } from '@meterkit/protocol'
 import type { TransportResult } from './transport.js'
 
 export const BACKOFF_BASE_MS = 500
@@ -46,8 +46,8 @@ export type AttemptOutcome =
 
 function errorOf(body: string, status: number): { code: string; message: string } {
   try {
-    const parsed = errorBodySchema.safeParse(JSON.parse(body))
-    if (parsed.success) return { code: parsed.data.error.code, message: parsed.data.error.message }
+    const error = readErrorBody(JSON.parse(body))
+    if (error !== undefined) return error
   } catch {
     // not JSON: fall through
   }
@@ -59,10 +59,8 @@ export function classifyResult(result: TransportResult, eventCount: number, nowM
   const { status } = result
   if (status >= 200 && status < 300) {
     try {
-      const parsed = batchResponseSchema.safeParse(JSON.parse(result.body))
-      if (parsed.success && parsed.data.results.length === eventCount) {
-        return { kind: 'results', results: parsed.data.results as EventResult[] }
-      }
+      const results = readBatchResults(JSON.parse(result.body))
+      if (results !== undefined && results.length === eventCount) return { kind: 'results', results }
     } catch {
       // not JSON: below
     }

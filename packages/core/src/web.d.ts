@@ -9,3 +9,10 @@ declare const crypto: { getRandomValues<T extends Uint8Array>(array: T): T }
 declare class TextEncoder {
   encodeInto(source: string, destination: Uint8Array): { read: number; written: number }
 }
+declare interface AbortSignal {
+  readonly aborted: boolean
+}
+declare class AbortController {
+  readonly signal: AbortSignal
+  abort(reason?: unknown): void
+}

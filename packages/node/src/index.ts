@@ -1,6 +1,9 @@
 // @meterkit/node: the Meterkit client for Node.js. Core does queueing, batching and retries;
 // this package wires in the undici transport, the disk buffer and signal handling.
-import { Meterkit as CoreMeterkit, MeterkitBufferError, type MeterkitCoreOptions } from '@meterkit/core'
+import {
+  type CallContext, Meterkit as CoreMeterkit, MeterkitBufferError, type MeterkitCoreOptions, type Release, type Reservation, type ReserveInput,
+  releaseCredits, reserveCredits, systemClock, systemTimers,
+} from '@meterkit/core'
 import type { Dispatcher } from 'undici'
 import { DiskBuffer } from './disk-buffer/index.js'
 import { UndiciTransport } from './undici-transport.js'
@@ -21,6 +24,8 @@ export interface MeterkitOptions extends Omit<MeterkitCoreOptions, 'transport' |
 }
 
 export class Meterkit extends CoreMeterkit {
+  readonly #api: CallContext
+
   constructor(options: MeterkitOptions) {
     if (typeof options?.endpoint !== 'string' || typeof options.apiKey !== 'string') {
       throw new TypeError('new Meterkit({ endpoint, apiKey }): both are required strings')
@@ -41,6 +46,20 @@ export class Meterkit extends CoreMeterkit {
           },
         })
     super({ ...core, transport, buffer })
+    this.#api = { transport, clock: core.clock ?? systemClock, timers: core.timers ?? systemTimers, random: core.random ?? Math.random }
+  }
+
+  /**
+   * Holds credits for a job before it starts: `{ id, granted, available }` (available after the
+   * hold). Track the job's event with `reservationId: id` to settle it; `release(id)` if it fails.
+   */
+  reserve(input: ReserveInput): Promise<Reservation> {
+    return reserveCredits(this.#api, input)
+  }
+
+  /** Frees a reservation's hold (the job failed or was cancelled). */
+  release(id: string): Promise<Release> {
+    return releaseCredits(this.#api, id)
   }
 }
 
@@ -56,4 +75,7 @@ export {
   type DropReason,
   type MeterkitStats,
   type TrackInput,
+  type ReserveInput,
+  type Reservation,
+  type Release,
 } from '@meterkit/core'

@@ -122,6 +122,9 @@ export interface Tenant {
   createdAtMs: number
 }
 
+/** What a tenant secret is for; each purpose has its own, so one never signs for another. */
+export type SecretPurpose = 'customer_tokens'
+
 export interface ApiKeyRecord {
   id: string
   tenantId: number
@@ -150,6 +153,16 @@ export interface Store {
   findApiKeyByHash(hash: Buffer): Promise<ApiKeyRecord | undefined>
   revokeApiKey(tenantId: number, id: string, nowMs: number): Promise<boolean>
   hasActiveKey(tenantId: number): Promise<boolean>
+  /** One key of the tenant by its public id (revoked ones included). */
+  getApiKey(tenantId: number, id: string): Promise<ApiKeyRecord | undefined>
+
+  /**
+   * The tenant's secret for `purpose`: the one stored, or `candidate` (random bytes from the
+   * caller) stored now when there is none yet. Two processes racing both get the same secret.
+   */
+  tenantSecret(tenantId: number, purpose: SecretPurpose, candidate: Buffer, nowMs: number): Promise<Buffer>
+  /** The stored secret, or undefined: checking a token never creates one. */
+  findTenantSecret(tenantId: number, purpose: SecretPurpose): Promise<Buffer | undefined>
 
   /** The current configuration (version 0, empty, before the first apply). */
   getConfig(tenantId: number): Promise<ConfigVersion>

@@ -334,6 +334,17 @@ const MIGRATIONS: string[] = [
   CREATE INDEX webhook_deliveries_by_tenant ON webhook_deliveries (tenant_id, seq);
   CREATE INDEX webhook_deliveries_by_status ON webhook_deliveries (tenant_id, status, seq);
   `,
+  // 7: per-tenant secrets, created on first use and never shown: the HMAC key that signs customer
+  // tokens (purpose 'customer_tokens'), so tokens need no row of their own.
+  `
+  CREATE TABLE tenant_secrets (
+    tenant_id INTEGER NOT NULL,
+    purpose TEXT NOT NULL,
+    secret BLOB NOT NULL,                -- 32 random bytes
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, purpose)
+  ) WITHOUT ROWID;
+  `,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

@@ -21,6 +21,7 @@ import type {
   IngestBatch,
   IngestOutcome,
   Page,
+  SecretPurpose,
   Store,
   StoredEvent,
   Tenant,
@@ -176,6 +177,9 @@ export class SqliteStore implements Store {
       ),
       activeKey: db.prepare('SELECT 1 FROM api_keys WHERE tenant_id = ? AND revoked_at IS NULL LIMIT 1').pluck(),
       keyExists: db.prepare('SELECT 1 FROM api_keys WHERE tenant_id = ? AND id = ?').pluck(),
+      keyById: db.prepare('SELECT id, tenant_id, name, created_at, revoked_at FROM api_keys WHERE tenant_id = ? AND id = ?'),
+      insertSecret: db.prepare('INSERT INTO tenant_secrets (tenant_id, purpose, secret, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+      getSecret: db.prepare('SELECT secret FROM tenant_secrets WHERE tenant_id = ? AND purpose = ?').pluck(),
     }
   }
 
@@ -391,6 +395,22 @@ export class SqliteStore implements Store {
 
   async hasActiveKey(tenantId: number): Promise<boolean> {
     return this.stmt.activeKey.get(tenantId) !== undefined
+  }
+
+  async getApiKey(tenantId: number, id: string): Promise<ApiKeyRecord | undefined> {
+    const row = this.stmt.keyById.get(tenantId, id) as KeyRow | undefined
+    return row && toKey(row)
+  }
+
+  async tenantSecret(tenantId: number, purpose: SecretPurpose, candidate: Buffer, nowMs: number): Promise<Buffer> {
+    return this.db.transaction(() => {
+      this.stmt.insertSecret.run(tenantId, purpose, candidate, nowMs)
+      return this.stmt.getSecret.get(tenantId, purpose) as Buffer
+    }).immediate()
+  }
+
+  async findTenantSecret(tenantId: number, purpose: SecretPurpose): Promise<Buffer | undefined> {
+    return (this.stmt.getSecret.get(tenantId, purpose) as Buffer | undefined) ?? undefined
   }
 
   async ping(): Promise<void> {
