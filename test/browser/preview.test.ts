@@ -1,6 +1,6 @@
-// examples/browser-preview in headless Chromium: the page shows a customer's usage and follows a
-// server-side ingest live (over the stream), and its balance and quote panels say plainly that
-// those figures are not offered yet. A screenshot is left in test-results/.
+// examples/browser-preview in headless Chromium: the page shows a customer's usage and credit
+// balance and follows a server-side ingest live (over the stream), and prices a render before it
+// starts. A screenshot is left in test-results/.
 import { execFileSync } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -23,11 +23,21 @@ describe.skipIf(!hasChromium)('browser preview page', () => {
     await fetch(`${collector.url}/v1/config`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ meters: [
-        { key: 'render_seconds', event: 'render.completed', aggregation: 'sum', property: 'gpuSeconds' },
-        { key: 'renders', event: 'render.completed', aggregation: 'count' },
-      ] }),
+      body: JSON.stringify({
+        meters: [
+          { key: 'render_seconds', event: 'render.completed', aggregation: 'sum', property: 'gpuSeconds', groupBy: ['resolution'] },
+          { key: 'renders', event: 'render.completed', aggregation: 'count' },
+        ],
+        plans: [{
+          key: 'creator', currency: 'USD', interval: 'month', creditPrice: '0.01',
+          charges: [{ key: 'render', meter: 'render_seconds', unit: 'credits', model: 'dimensional', dimension: 'resolution',
+            prices: { '4k': { model: 'per_unit', unitAmount: '4' }, '*': { model: 'per_unit', unitAmount: '1' } } }],
+        }],
+      }),
     })
+    const admin = (path: string, body: unknown) => fetch(`${collector.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    expect((await admin('/v1/subscriptions', { customerId: 'cus_preview', plan: 'creator', startAt: new Date(Date.now() - 86_400_000).toISOString() })).status).toBe(201)
+    expect((await admin('/v1/customers/cus_preview/grants', { credits: '1000' })).status).toBe(201)
     ;[browser, preview] = await Promise.all([launchChromium(), startPreviewServer({ endpoint: collector.url, apiKey: ADMIN_KEY, customerId: 'cus_preview', port: 0 })])
   }, 120_000)
 
@@ -47,7 +57,8 @@ describe.skipIf(!hasChromium)('browser preview page', () => {
     expect(await seconds.textContent()).toBe('0')
     await page.locator('#status[data-state="live"]').waitFor({ timeout: 10_000 })
 
-    const render = (id: string, gpuSeconds: number) => ({ id, event: 'render.completed', customerId: 'cus_preview', timestamp: new Date().toISOString(), properties: { gpuSeconds } })
+    await page.waitForFunction(() => document.querySelector('#balance-available')?.textContent === '1000', undefined, { timeout: 10_000 })
+    const render = (id: string, gpuSeconds: number) => ({ id, event: 'render.completed', customerId: 'cus_preview', timestamp: new Date().toISOString(), properties: { gpuSeconds, resolution: '1080p' } })
     expect((await postEvents(collector.url, [render('p1', 12.5), render('p2', 30)])).status).toBe(200)
     await page.waitForFunction(() => document.querySelector('[data-meter="render_seconds"] .value')?.textContent === '42.5', undefined, { timeout: 10_000 })
     expect(await page.locator('[data-meter="renders"] .value').textContent()).toBe('2')
@@ -56,10 +67,11 @@ describe.skipIf(!hasChromium)('browser preview page', () => {
     // The chart has a point per figure received.
     expect(await page.locator('[data-meter="render_seconds"] polyline').getAttribute('points')).toMatch(/^(\S+ ){2}\S+$/)
 
-    // Balances and quotes come with the credits work: until then the panels say so.
-    await page.locator('#balance-note', { hasText: 'not enabled' }).waitFor({ timeout: 10_000 })
+    // 50 GPU seconds at 1080p cost 50 credits: the balance follows over the stream.
+    await page.waitForFunction(() => document.querySelector('#balance-available')?.textContent === '950', undefined, { timeout: 10_000 })
+    // The form's default: a 4K render of 30 s, 4 credits a second = 120 credits = 1.20 USD.
     await page.locator('#quote-form button').click()
-    await page.locator('#quote-note', { hasText: 'not enabled' }).waitFor({ timeout: 10_000 })
+    await page.waitForFunction(() => document.querySelector('#quote-result')?.textContent === '120 credits (1.20 USD)', undefined, { timeout: 10_000 })
 
     mkdirSync(OUTPUT_DIR, { recursive: true })
     await page.screenshot({ path: join(OUTPUT_DIR, 'browser-preview.png'), fullPage: true })

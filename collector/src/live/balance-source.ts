@@ -22,6 +22,8 @@ export class BalanceSource implements LiveSource {
 
   private async read(tenantId: number, customerId: string, emit: (m: Keyed) => void): Promise<void> {
     const balance = await this.store.credits.balance(tenantId, customerId, this.clock.now())
+    // A customer that has never had credits has no balance to show.
+    if (balance.grants.length === 0 && balance.balance === '0' && balance.reserved === '0') return
     // Unchanged figures are not sent again (the hub compares fingerprints).
     emit({ key: 'balance', message: { type: 'balance', data: balance }, fingerprint: `${balance.balance}:${balance.available}:${balance.reserved}:${balance.grants.length}` })
   }

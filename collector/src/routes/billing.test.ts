@@ -338,6 +338,12 @@ describe('simulations', () => {
 })
 
 describe('subscriptions', () => {
+  it('makes the current billing period the default range of usage', async () => {
+    await t.json('POST', '/v1/subscriptions', { customerId: 'cus_p', plan: 'pro', startAt: '2026-10-15T00:00:00Z' })
+    const usage = await t.json('GET', '/v1/customers/cus_p/usage?meter=renders')
+    expect(usage.body).toMatchObject({ from: '2026-11-01T00:00:00.000Z', to: '2026-11-25T10:00:00.000Z' })
+  })
+
   it('names the field of a bad request and answers an unknown plan with 400', async () => {
     const unknown = await t.json('POST', '/v1/subscriptions', { customerId: 'cus_1', plan: 'gold' })
     expect(unknown.status).toBe(400)

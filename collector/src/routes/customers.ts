@@ -27,9 +27,10 @@ function instant(name: string, value: string | undefined, fallback: number): num
   return ms
 }
 
-function range(q: Record<string, string>, nowMs: number): { fromMs: number; toMs: number } {
+/** The range asked for; by default the customer's current billing period so far, or the last 30 days. */
+function range(q: Record<string, string>, nowMs: number, periodStartMs?: number): { fromMs: number; toMs: number } {
   const toMs = instant('to', q.to, nowMs)
-  const fromMs = instant('from', q.from, toMs - 30 * DAY_MS)
+  const fromMs = instant('from', q.from, q.to === undefined && periodStartMs !== undefined ? periodStartMs : toMs - 30 * DAY_MS)
   if (fromMs >= toMs) throw new HttpError('invalid_request', 'from: must be before to')
   if (toMs - fromMs > 5 * 366 * DAY_MS) throw new HttpError('invalid_request', 'to: a range is at most 5 years')
   return { fromMs, toMs }
@@ -56,6 +57,12 @@ export function customerRoutes(ctx: AppContext) {
 
   app.get('/:id', async (c) => c.json(customerView(await requireCustomer(c.get('principal').tenantId, c.req.param('id')))))
 
+  async function currentPeriodStart(tenantId: number, customerId: string): Promise<number | undefined> {
+    const now = ctx.clock.now()
+    const active = (await ctx.store.billing.listSubscriptions(tenantId, customerId, now)).find((s) => s.status === 'active' && s.currentPeriod !== null)
+    return active?.currentPeriod?.startMs
+  }
+
   /** The customer (404 when not this tenant's) and the meter of a usage request. */
   async function usageTarget(c: Context<AuthEnv>) {
     const tenantId = c.get('principal').tenantId
@@ -73,7 +80,7 @@ export function customerRoutes(ctx: AppContext) {
     const result = await ctx.store.usage(tenantId, {
       customerId,
       meter,
-      ...range(q, ctx.clock.now()),
+      ...range(q, ctx.clock.now(), await currentPeriodStart(tenantId, customerId)),
       window,
       groupBy: q.groupBy ? q.groupBy.split(',').map((s) => s.trim()).filter(Boolean) : [],
     })
@@ -94,7 +101,7 @@ export function customerRoutes(ctx: AppContext) {
       }
     }
     const page = await ctx.store.usageEvents(tenantId, {
-      customerId, meter, ...range(q, ctx.clock.now()), group, cursor: q.cursor, limit: limitParam(q.limit),
+      customerId, meter, ...range(q, ctx.clock.now(), await currentPeriodStart(tenantId, customerId)), group, cursor: q.cursor, limit: limitParam(q.limit),
     })
     if ('error' in page) throw new HttpError('invalid_request', page.error)
     return c.json({

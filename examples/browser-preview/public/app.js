@@ -65,10 +65,10 @@ mk.subscribe(({ type, data }) => {
   if (type === 'balance') showBalance(data)
 })
 
-// --- balance and cost preview: shown when the collector offers them ----------------------------
+// --- balance and cost preview --------------------------------------------------------------------
 
 mk.balance().then(showBalance, (err) => {
-  $('balance-note').textContent = err.httpStatus === 404 ? 'Credit balances are not enabled on this collector yet.' : `Balance unavailable: ${err.message}`
+  $('balance-note').textContent = `Balance unavailable: ${err.message}`
 })
 
 $('quote-form').addEventListener('submit', async (e) => {
@@ -80,6 +80,6 @@ $('quote-form').addEventListener('submit', async (e) => {
     $('quote-result').textContent = `${quote.credits} credits (${quote.amount} ${quote.currency})`
   } catch (err) {
     $('quote-result').textContent = '—'
-    $('quote-note').textContent = err.httpStatus === 404 ? 'Cost previews are not enabled on this collector yet.' : `Preview unavailable: ${err.message}`
+    $('quote-note').textContent = err.httpStatus === 404 ? 'This customer has no plan to price with yet.' : `Preview unavailable: ${err.message}`
   }
 })

@@ -2,7 +2,7 @@
 // they are retried a few times on network errors, 408, 429 and 5xx with the same backoff as
 // batches, then fail with the last error. Idempotent by the id the client chose.
 import { MeterkitDeliveryError, MeterkitError } from './errors.js'
-import { backoffMs, isRetryableStatus, parseRetryAfter } from './retry.js'
+import { backoffMs, isRetryableStatus, parseRetryAfter } from './backoff.js'
 import { type Clock, type Timers, sleep } from './time.js'
 import type { ApiRequest, Transport } from './transport.js'
 
@@ -36,7 +36,7 @@ export async function callJson<T>(ctx: CallContext, request: ApiRequest): Promis
     } else {
       last = new MeterkitDeliveryError(result.error, result.message, 0)
     }
-    if (attempt + 1 < attempts) await sleep(ctx.timers, waitMs ?? backoffMs(attempt, ctx.random)).promise
+    if (attempt + 1 < attempts) await sleep(ctx.timers, waitMs ?? backoffMs(attempt + 1, ctx.random)).promise
   }
   throw last
 }
