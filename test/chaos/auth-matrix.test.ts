@@ -88,6 +88,7 @@ const ENDPOINTS: Endpoint[] = [
   { route: 'GET /v1/customers/:id/ledger', path: () => `/v1/customers/${SECRET_CUSTOMER}/ledger`, owner: 200, foreign: 'not_found' },
   { route: 'GET /v1/customers/:id/entitlements/:feature', path: () => `/v1/customers/${SECRET_CUSTOMER}/entitlements/exports`, owner: 200, foreign: 'not_found', tokens: { 'read-only token': 200, 'ingest token': 200, 'other customer token': 404, 'other tenant token': 404 } },
   { route: 'POST /v1/customers/:id/grants', path: () => `/v1/customers/${SECRET_CUSTOMER}/grants`, body: () => ({ credits: '5' }), owner: 201, foreign: 'own_tenant' },
+  { route: 'POST /v1/customers/:id/grants/:grantId/void', path: () => `/v1/customers/${SECRET_CUSTOMER}/grants/grant_A/void`, body: () => ({ reason: 'matrix' }), owner: 200, foreign: 'not_found' },
   { route: 'POST /v1/customers/:id/top-ups', path: () => `/v1/customers/${SECRET_CUSTOMER}/top-ups`, body: () => ({ credits: '5', amount: '1' }), owner: 201, foreign: 'own_tenant' },
   { route: 'PUT /v1/customers/:id/auto-top-up', path: () => `/v1/customers/${SECRET_CUSTOMER}/auto-top-up`, body: () => ({ threshold: '1', credits: '5' }), owner: 200, foreign: 'own_tenant' },
   { route: 'POST /v1/reservations', path: () => '/v1/reservations', body: () => ({ customerId: 'cus_matrix_res', credits: '1' }), owner: 201, foreign: 'own_tenant' },

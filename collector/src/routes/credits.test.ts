@@ -222,6 +222,18 @@ describe('reservations and entitlements', () => {
     expect(sent[0]!.data).toMatchObject({ customerId: 'cus_l', feature: 'renders', limit: '100', used: '110', hard: true, periodStart: '2026-11-01T00:00:00.000Z' })
   })
 
+  it('voids what is left of a grant', async () => {
+    await t.json('POST', '/v1/customers/cus_g/grants', { id: 'g1', credits: '100' })
+    await t.json('POST', '/v1/customers/cus_g/grants', { id: 'g2', credits: '50' })
+    const voided = await t.json('POST', '/v1/customers/cus_g/grants/g1/void', { reason: 'sent by mistake' })
+    expect(voided.status).toBe(200)
+    expect(voided.body).toMatchObject({ balance: '50' })
+    expect(voided.body.grants.map((g: { id: string }) => g.id)).toEqual(['g2'])
+    const last = ((await t.json('GET', '/v1/customers/cus_g/ledger')).body.data as { type: string; credits: string; grantId: string; reason: string }[]).at(-1)
+    expect(last).toMatchObject({ type: 'void', credits: '-100', grantId: 'g1', reason: 'sent by mistake' })
+    expect((await t.json('POST', '/v1/customers/cus_g/grants/nope/void')).status).toBe(404)
+  })
+
   it('names the field of a bad grant', async () => {
     const res = await t.json('POST', '/v1/customers/cus_x/grants', { credits: 5 })
     expect(res.status).toBe(400)

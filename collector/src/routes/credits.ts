@@ -86,6 +86,16 @@ export function creditRoutes(ctx: AppContext) {
     return c.json({ grantId: result.value.grantId, ...result.value.view }, result.value.created ? 201 : 200)
   })
 
+  app.post('/customers/:id/grants/:grantId/void', async (c) => {
+    const input = await readJsonBody(c.req.raw, z.object({ reason: z.string().max(1000).optional() }).strict(), { allowEmpty: true })
+    const tenantId = c.get('principal').tenantId
+    await customer(tenantId, c.req.param('id'))
+    const result = await ctx.store.credits.voidGrant(tenantId, c.req.param('id'), c.req.param('grantId'), input.reason, ctx.clock.now())
+    if (!result.ok) throw creditError(result)
+    changed(tenantId, c.req.param('id'))
+    return c.json(result.value)
+  })
+
   app.post('/customers/:id/top-ups', async (c) => {
     const input = await readJsonBody(c.req.raw, topUpSchema)
     const result = await ctx.store.credits.topUp(c.get('principal').tenantId, c.req.param('id'), input, ctx.clock.now())

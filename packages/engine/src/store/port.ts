@@ -223,6 +223,8 @@ export interface CreditStore {
   balance(tenantId: number, customerId: string, nowMs: number): Promise<BalanceView>
   ledger(tenantId: number, customerId: string, query: { cursor?: string; limit: number }): Promise<Page<LedgerEntryView>>
   grant(tenantId: number, customerId: string, input: GrantRequest, nowMs: number): Promise<CreditResult<{ view: BalanceView; grantId: string; created: boolean }>>
+  /** Takes what is left of a grant away (a `void` entry). */
+  voidGrant(tenantId: number, customerId: string, grantId: string, reason: string | undefined, nowMs: number): Promise<CreditResult<BalanceView>>
   topUp(tenantId: number, customerId: string, input: { id?: string; credits: string; amount?: string; expiresAfter?: string }, nowMs: number):
     Promise<CreditResult<{ grantId: string; credits: string; amount: string; created: boolean; view: BalanceView }>>
   setAutoTopUp(tenantId: number, customerId: string, input: { threshold: string; credits: string; amount?: string }, nowMs: number):

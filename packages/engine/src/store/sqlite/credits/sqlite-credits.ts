@@ -9,7 +9,7 @@ import type Big from 'big.js'
 import { ZERO, decimal, formatDecimal } from '../../../decimal.js'
 import {
   type BalanceView, type Change, type CustomerCredits, type LedgerEntryView, type Outcome,
-  addGrant, advance, balanceView, deduct, entryView, hold, refund, release, renew, settle, settleOverage,
+  addGrant, advance, balanceView, deduct, entryView, hold, refund, release, renew, settle, settleOverage, voidGrant,
 } from '../../../credits/index.js'
 import { formatMoney, roundMoney } from '../../../rating/index.js'
 import { boundaryAfter } from '../../../billing/timeline.js'
@@ -292,6 +292,16 @@ export class SqliteCredits implements CreditStore {
       const out = this.change(tenantId, customerId, nowMs, (s) => addGrant(s, { ...input, id }, nowMs))
       if (out === undefined || !out.ok) return invalid(grantMessage(out))
       return { ok: true, value: { view: balanceView(out.state, nowMs), grantId: id, created: !out.duplicate } }
+    }).immediate()
+  }
+
+  async voidGrant(tenantId: number, customerId: string, grantId: string, reason: string | undefined, nowMs: number): Promise<CreditResult<BalanceView>> {
+    this.catchUp()
+    return this.db.transaction((): CreditResult<BalanceView> => {
+      const out = this.change(tenantId, customerId, nowMs, (s) => voidGrant(s, { grantId, reason }, nowMs))
+      if (out === undefined) return invalid('grant: invalid')
+      if (!out.ok) return out.code === 'grant_not_found' ? { ok: false, code: 'not_found', message: 'no grant with this id' } : { ok: false, code: 'conflict', message: `grant: ${out.message}` }
+      return { ok: true, value: balanceView(out.state, nowMs) }
     }).immediate()
   }
 
