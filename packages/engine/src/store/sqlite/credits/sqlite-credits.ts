@@ -198,6 +198,8 @@ export class SqliteCredits implements CreditStore {
    * reservation settles it. Safe from any connection: it all happens under the write lock.
    */
   fold(limit = 5000): number {
+    // Nothing new: no write lock taken (reads and reservations call this first).
+    if ((this.stmt.watermark.get() as number) >= (this.stmt.lastSeq.get() as number)) return 0
     return this.db.transaction(() => {
       const from = this.stmt.watermark.get() as number
       const to = Math.min(from + limit, this.stmt.lastSeq.get() as number)
