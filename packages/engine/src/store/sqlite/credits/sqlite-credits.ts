@@ -218,6 +218,11 @@ export class SqliteCredits implements CreditStore {
       }
       for (const rows of byCustomer.values()) this.foldCustomer(rows)
       this.stmt.setWatermark.run(to)
+      // Caught up: feature limits are read while the unfolded tail is short.
+      if (to - from < limit && this.limits !== undefined) {
+        const nowMs = Math.max(...[...byCustomer.values()].map((rows) => rows[rows.length - 1]!.received_at))
+        this.limits.sweep(nowMs, this.notify)
+      }
       return to - from
     }).immediate()
   }
@@ -240,7 +245,7 @@ export class SqliteCredits implements CreditStore {
       this.subsCache.set(cacheKey, subs)
     }
     if (subs.length === 0 && rows.every((r) => r.reservation_id === null)) return
-    this.limits?.check(tenantId, customerId, this.config(tenantId).config.features, subs, rows, rows[rows.length - 1]!.received_at, this.notify)
+    this.limits?.note(tenantId, customerId, this.config(tenantId).config.features, subs)
     const atMs = rows[rows.length - 1]!.received_at
     let state = this.renewPlanGrants(tenantId, customerId, subs, this.rows.load(tenantId, customerId), atMs)
     const costs = this.costs.costCustomer(tenantId, customerId, subs, rows)
