@@ -7,8 +7,9 @@ import { createApp } from './app.js'
 
 export const T0 = Date.parse('2026-11-25T10:00:00.000Z')
 
-export async function testApp(options: { latenessWindowMs?: number } = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'meterkit-test-'))
+/** `tmpRoot`: where the temporary folder goes (default: the OS temp folder). */
+export async function testApp({ tmpRoot, ...options }: { latenessWindowMs?: number; tmpRoot?: string } = {}) {
+  const dir = mkdtempSync(join(tmpRoot ?? tmpdir(), 'meterkit-test-'))
   const dbPath = join(dir, 'meterkit.db')
   const store = new SqliteStore(dbPath)
   const clock = new ManualClock(T0)

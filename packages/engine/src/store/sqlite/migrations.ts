@@ -210,6 +210,11 @@ const MIGRATIONS: string[] = [
   ) WITHOUT ROWID;
   INSERT INTO index_state (name, seq) VALUES ('billing_scan', 0);
   `,
+  // 5: a plan change at a boundary already invoiced, which billed the period ahead under the
+  // plan before it: the period's closing invoice credits that fee (decision 0005).
+  `
+  ALTER TABLE subscription_phases ADD COLUMN replaces_billed INTEGER NOT NULL DEFAULT 0;
+  `,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length
