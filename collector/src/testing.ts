@@ -8,9 +8,9 @@ import type { LiveTimers } from './live/index.js'
 
 export const T0 = Date.parse('2026-11-25T10:00:00.000Z')
 
-/** `time`: one fake clock with timers, for the app's clock and its live streams' timers alike. */
-export async function testApp(options: Pick<AppDeps, 'latenessWindowMs' | 'liveMinIntervalMs'> & { time?: Clock & LiveTimers } = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'meterkit-test-'))
+/** `time`: one fake clock with timers, for the app's clock and its live streams' timers alike; `tmpRoot`: where the temporary folder goes. */
+export async function testApp({ tmpRoot, ...options }: Pick<AppDeps, 'latenessWindowMs' | 'liveMinIntervalMs'> & { time?: Clock & LiveTimers; tmpRoot?: string } = {}) {
+  const dir = mkdtempSync(join(tmpRoot ?? tmpdir(), 'meterkit-test-'))
   const dbPath = join(dir, 'meterkit.db')
   const store = new SqliteStore(dbPath)
   const clock = new ManualClock(T0)

@@ -143,6 +143,27 @@ describe('a monthly subscription', () => {
     expect(list[2]!.total).toBe('51.50')
   })
 
+  it('names only the late event on an adjustment, not a correction the period had already billed', async () => {
+    await t.json('POST', '/v1/subscriptions', { customerId: 'cus_1', plan: 'pro', startAt: '2026-11-01T00:00:00Z' })
+    t.clock.set(at('2026-12-01T02:00:00Z'))
+    await run('2026-12-01T02:00:00Z') // November invoiced
+    t.clock.set(at('2026-12-05T00:00:00Z'))
+    await track({ id: 'dec', customerId: 'cus_1', timestamp: '2026-12-03T00:00:00Z', properties: { gpuSeconds: 10, resolution: '4k' } })
+    // Corrected while December is open: its invoice reads the amended event.
+    expect((await t.json('POST', '/v1/events/dec/amend', { properties: { gpuSeconds: 20, resolution: '4k' }, reason: 'rerun' })).status).toBe(200)
+    t.clock.set(at('2027-01-01T02:00:00Z'))
+    await run('2027-01-01T02:00:00Z')
+    await track({ id: 'late-dec', customerId: 'cus_1', timestamp: '2026-12-31T23:00:00Z', properties: { gpuSeconds: 25, resolution: '4k' } })
+    t.clock.set(at('2027-02-01T02:00:00Z'))
+    await run('2027-02-01T02:00:00Z')
+    const list = await invoices('cus_1')
+    expect(list[2]!.lines.find((l: { chargeKey: string }) => l.chargeKey === 'render')).toMatchObject({ amount: '2.00', eventCount: 1 })
+    const adjustment = list[3]!.lines.find((l: { kind: string }) => l.kind === 'adjustment')
+    expect(adjustment).toMatchObject({ chargeKey: 'render', amount: '2.50', periodStart: '2026-12-01T00:00:00.000Z' })
+    const events = await t.json('GET', `/v1/invoices/${list[3]!.id}/lines/${adjustment.id}/events`)
+    expect(events.body.data.map((e: { id: string }) => e.id)).toEqual(['late-dec'])
+  })
+
   it('adjusts for a voided event of an invoiced period', async () => {
     await t.json('POST', '/v1/subscriptions', { customerId: 'cus_1', plan: 'pro', startAt: '2026-11-01T00:00:00Z' })
     await track(
@@ -187,6 +208,34 @@ describe('proration', () => {
       'proration:base:34.65', 'proration:base:-17.15', 'flat:base:99.00',
     ])
     expect(closing!.total).toBe('116.50')
+  })
+
+  it('credits the old plan in full for a change dated at the start of a period already invoiced', async () => {
+    await t.json('POST', '/v1/subscriptions', { id: 'sub_s', customerId: 'cus_1', plan: 'pro', startAt: '2026-11-01T00:00:00Z' })
+    t.clock.set(at('2026-12-01T02:00:00Z'))
+    await run('2026-12-01T02:00:00Z') // December's 49.00 billed in advance under pro
+    const change = await t.json('POST', '/v1/subscriptions/sub_s/change', { plan: 'team', at: '2026-12-01T00:00:00Z' })
+    expect(change.status).toBe(200)
+    t.clock.set(at('2027-01-01T02:00:00Z'))
+    await run('2027-01-01T02:00:00Z')
+    const [, , closing] = await invoices('cus_1')
+    // December was team's from its first instant: pro's 49 back, team's 99, then January's 99.
+    expect(amounts(closing!)).toEqual(['flat:base:99.00', 'proration:base:-49.00', 'flat:base:99.00'])
+    expect(closing!.total).toBe('149.00')
+  })
+
+  it('refuses a cancel dated at the start of a period already invoiced: no later invoice could credit it', async () => {
+    await t.json('POST', '/v1/subscriptions', { id: 'sub_e', customerId: 'cus_1', plan: 'pro', startAt: '2026-11-01T00:00:00Z' })
+    t.clock.set(at('2026-12-01T02:00:00Z'))
+    await run('2026-12-01T02:00:00Z')
+    const refused = await t.json('POST', '/v1/subscriptions/sub_e/cancel', { at: '2026-12-01T00:00:00Z' })
+    expect(refused.status).toBe(400)
+    expect(refused.body.error.message).toBe('at: must be after 2026-12-01T00:00:00.000Z, the start of a period already invoiced')
+    expect((await t.json('POST', '/v1/subscriptions/sub_e/cancel', { at: '2026-12-01T00:00:00.001Z' })).status).toBe(200)
+    await run('2026-12-01T02:00:00Z')
+    const [, , last] = await invoices('cus_1')
+    // 1 ms of December used: 49 × (1 − 1/2,678,400,000) back.
+    expect(amounts(last!)).toEqual(['usage:render:0.00', 'usage:renders:0.00', 'proration:base:-49.00'])
   })
 
   it('refuses a change dated in an invoiced period', async () => {

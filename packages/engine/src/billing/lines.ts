@@ -103,22 +103,31 @@ export function usageLines(segment: Segment, currency: string, usage: UsageSourc
 /**
  * Lines closing [s, b): usage and arrears fees of each phase in effect, the unused part of
  * advance fees billed at s that a change or cancel cut short (credited), and the advance fees of
- * plans that began inside the period (charged for their part of it).
+ * plans that began inside the period (charged for their part of it). A phase that replaced, at s
+ * itself, the plan whose advance fees the invoice at s billed counts as beginning inside the
+ * period: those fees are credited in full and it pays its own.
  */
 export function closingLines(t: Timeline, currency: string, s: number, b: number, billedAdvance: InvoiceLine[], usage: UsageSource): InvoiceLine[] {
   const lines: InvoiceLine[] = []
   const segs = segments(t, s, b)
+  const replacedAtStart = segs[0]?.phase.startMs === s && segs[0].phase.replacesBilled === true
   for (const seg of segs) {
     lines.push(...usageLines(seg, currency, usage))
     for (const charge of flatCharges(seg.phase.plan, 'arrears')) lines.push(flatLine(t, currency, charge, seg.fromMs, seg.toMs, 1, 'Time on'))
-    if (seg.fromMs > s) {
+    if (seg.fromMs > s || replacedAtStart) {
       for (const charge of flatCharges(seg.phase.plan, 'advance')) lines.push(flatLine(t, currency, charge, seg.fromMs, seg.toMs, 1, 'Remaining time on'))
     }
   }
   // Advance fees billed at s ran to their line's end; credit what service did not use.
-  const firstEnd = segs[0]?.toMs ?? s
+  const firstEnd = replacedAtStart ? s : segs[0]?.toMs ?? s
   for (const line of billedAdvance) {
     if (!line.advance || line.periodEndMs <= firstEnd) continue
+    if (replacedAtStart) {
+      // Not a moment of it was used, and the plan that billed it is no longer in the timeline.
+      const { advance: _billedAhead, ...billed } = line
+      lines.push({ ...billed, kind: 'proration', description: `Unused: ${line.description}`, amount: formatMoney(decimal(line.amount).times(-1), currency) })
+      continue
+    }
     const charge = flatCharges(phaseAt(t, line.periodStartMs).plan, 'advance').find((c) => c.key === line.chargeKey)
     if (charge === undefined) continue
     lines.push(flatLine(t, currency, charge, Math.max(firstEnd, line.periodStartMs), line.periodEndMs, -1, 'Unused time on'))
@@ -151,9 +160,13 @@ const lineKey = (l: InvoiceLine) => `${l.chargeKey}\u0000${l.dimension ?? ''}\u0
 /**
  * Adjustment lines for a period already invoiced: for each charge (and dimension value) the
  * rounded amount it comes to now, minus what its lines and earlier adjustments billed. Each names
- * the period it corrects and the late or corrected events (`changed`) behind it.
+ * the period it corrects and the late or corrected events behind it (`changed`: seq → timestamp):
+ * those among its own events, then or now. A line can move although none of the events its lines
+ * name changed: a dimensional charge's minimum or maximum line, a value whose share of the free
+ * units moved, or a charge whose earlier changes left its amount (and so its lines) as they were.
+ * Such a line names the changed events of its span.
  */
-export function adjustmentLines(recomputed: InvoiceLine[], billed: InvoiceLine[], changed: ReadonlySet<number>, currency: string): InvoiceLine[] {
+export function adjustmentLines(recomputed: InvoiceLine[], billed: InvoiceLine[], changed: ReadonlyMap<number, number>, currency: string): InvoiceLine[] {
   const before = new Map<string, { amount: Big; credits: Big; quantity: Big; seqs: number[] }>()
   for (const l of billed) {
     const k = lineKey(l)
@@ -174,7 +187,9 @@ export function adjustmentLines(recomputed: InvoiceLine[], billed: InvoiceLine[]
     const amount = now.amount.minus(was.amount)
     const credits = now.credits.minus(was.credits)
     if (amount.eq(0) && credits.eq(0)) return
-    const seqs = [...new Set([...now.seqs, ...was.seqs].filter((s) => changed.has(s)))].sort((a, b) => a - b)
+    let own = [...now.seqs, ...was.seqs].filter((s) => changed.has(s))
+    if (own.length === 0) own = [...changed].filter(([, ts]) => ts >= template.periodStartMs && ts < template.periodEndMs).map(([seq]) => seq)
+    const seqs = [...new Set(own)].sort((a, b) => a - b)
     out.push({
       chargeKey: template.chargeKey,
       kind: 'adjustment',

@@ -12,6 +12,11 @@ export interface Phase {
   meters: MeterConfig[]
   /** The anniversary anchor of the period sequence this phase belongs to. */
   anchorMs: number
+  /**
+   * Put in at a boundary after that boundary's invoice was final, so the period it starts was
+   * billed in advance under the plan it replaced: the period's closing invoice credits that fee.
+   */
+  replacesBilled?: boolean
 }
 
 export interface Timeline {

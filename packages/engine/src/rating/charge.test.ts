@@ -161,4 +161,10 @@ describe('incrementCost', () => {
     expect(incrementCost(render, d('0'), d('5'), '"1080p"', others).toString()).toBe('3')
     expect(() => incrementCost(render, d('0'), d('5'))).toThrow(TypeError)
   })
+
+  it('adds no line when crossed limits leave the amount as it was', () => {
+    const charge = { key: 'c', meter: 'm', minimum: '0.01', maximum: '0.00', model: 'dimensional', dimension: 'resolution',
+      prices: { '4k': { model: 'volume', tiers: [{ upTo: null, unitAmount: '0' }] } } } as const
+    expect(rateCharge(charge as never, { quantity: new Big(0), byDimension: new Map() })).toEqual([])
+  })
 })

@@ -123,9 +123,10 @@ function bound(charge: UsageCharge, amount: Big): { amount: Big; adjustment?: 'm
   if (charge.maximum !== undefined && amount.gt(charge.maximum)) return { amount: amountOf(charge.maximum), adjustment: 'maximum' }
   if (charge.minimum !== undefined && amount.lt(charge.minimum)) {
     const min = amountOf(charge.minimum)
-    return charge.maximum !== undefined && min.gt(charge.maximum)
-      ? { amount: amountOf(charge.maximum), adjustment: 'maximum' }
-      : { amount: min, adjustment: 'minimum' }
+    if (charge.maximum === undefined || !min.gt(charge.maximum)) return { amount: min, adjustment: 'minimum' }
+    // Crossed limits: the maximum wins; it adjusts nothing when the amount is already there.
+    const max = amountOf(charge.maximum)
+    return max.eq(amount) ? { amount } : { amount: max, adjustment: 'maximum' }
   }
   return { amount }
 }

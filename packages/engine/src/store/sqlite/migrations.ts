@@ -139,6 +139,9 @@ const MIGRATIONS: string[] = [
     plan TEXT NOT NULL,                  -- JSON
     meters TEXT NOT NULL,                -- JSON
     anchor_at INTEGER NOT NULL,
+    -- 1: a change at a boundary already invoiced, which billed the period ahead under the plan
+    -- before it; the period's closing invoice credits that fee (decision 0005).
+    replaces_billed INTEGER NOT NULL DEFAULT 0,
     config_version INTEGER NOT NULL,
     PRIMARY KEY (tenant_id, subscription_id, start_at)
   ) WITHOUT ROWID;

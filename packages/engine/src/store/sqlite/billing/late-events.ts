@@ -20,7 +20,10 @@ export class LateEvents {
       invoiced: db.prepare(
         "SELECT period_start, period_end, cutoff_seq FROM invoices INDEXED BY invoices_by_customer WHERE tenant_id = ? AND customer_id = ? AND status IN ('finalized', 'paid') AND period_end = boundary",
       ).raw(),
-      anyInvoiced: db.prepare("SELECT 1 FROM invoices INDEXED BY invoices_by_customer WHERE tenant_id = ? AND customer_id = ? AND status IN ('finalized', 'paid') AND period_end = boundary LIMIT 1").pluck(),
+      invoicedAt: db.prepare(
+        `SELECT 1 FROM invoices INDEXED BY invoices_by_customer WHERE tenant_id = ? AND customer_id = ? AND status IN ('finalized', 'paid') AND period_end = boundary
+           AND period_start <= ? AND ? < period_end LIMIT 1`,
+      ).pluck(),
       insert: db.prepare('INSERT OR IGNORE INTO billing_changes (tenant_id, customer_id, ts, seq) VALUES (?, ?, ?, ?)'),
       pending: db.prepare('SELECT ts, seq FROM billing_changes WHERE tenant_id = ? AND customer_id = ? AND ts >= ? AND ts < ?'),
       consume: db.prepare('DELETE FROM billing_changes WHERE tenant_id = ? AND customer_id = ? AND ts >= ? AND ts < ?'),
@@ -48,9 +51,13 @@ export class LateEvents {
     return late.length
   }
 
-  /** A void or amend of an event: noted when the customer has invoices it may change. */
+  /**
+   * A void or amend of an event: noted when a final invoice covers the event's time. A period not
+   * invoiced yet reads the corrected event when it closes; noting it anyway would make a later
+   * adjustment of that period name an event it had already billed correctly.
+   */
   noteCorrection(tenantId: number, customerId: string, ts: number, seq: number): void {
-    if (this.stmt.anyInvoiced.get(tenantId, customerId) !== undefined) this.stmt.insert.run(tenantId, customerId, ts, seq)
+    if (this.stmt.invoicedAt.get(tenantId, customerId, ts, ts) !== undefined) this.stmt.insert.run(tenantId, customerId, ts, seq)
   }
 
   pending(tenantId: number, customerId: string, fromMs: number, toMs: number): { ts: number; seq: number }[] {

@@ -163,7 +163,9 @@ export class SqliteBilling implements BillingStore {
       const current = phaseAt(found.value.timeline, atMs)
       if (current.plan.currency !== plan.currency) return fail('invalid', `plan: must be priced in ${current.plan.currency}, the subscription's currency`)
       const anchorMs = samePeriods(current.plan, plan) ? current.anchorMs : atMs
-      this.subs.putPhase(tenantId, id, { startMs: atMs, plan, meters: withMeters.meters, anchorMs }, version)
+      // At a boundary whose invoice is final, the period ahead was billed under the current plan.
+      const replacesBilled = atMs === found.value.row.billed_through
+      this.subs.putPhase(tenantId, id, { startMs: atMs, plan, meters: withMeters.meters, anchorMs, replacesBilled }, version)
       return { ok: true, value: subscriptionView(this.subs.load(tenantId, this.subs.get(tenantId, id)!), nowMs) }
     }).immediate()
   }
@@ -173,6 +175,9 @@ export class SqliteBilling implements BillingStore {
       const found = this.editable(tenantId, id, atMs, nowMs)
       if (!found.ok) return found
       if (atMs <= found.value.timeline.startMs) return fail('invalid', 'at: must be after the subscription starts')
+      // The invoice at the last invoiced boundary billed the period ahead; only a later invoice can credit it.
+      const billed = found.value.row.billed_through
+      if (billed !== null && atMs <= billed) return fail('invalid', `at: must be after ${new Date(billed).toISOString()}, the start of a period already invoiced`)
       this.subs.end(tenantId, id, atMs)
       return { ok: true, value: subscriptionView(this.subs.load(tenantId, this.subs.get(tenantId, id)!), nowMs) }
     }).immediate()
@@ -331,7 +336,7 @@ export class SqliteBilling implements BillingStore {
     const finalized = this.stmt.finalizedOf.all(tenantId, s.row.id) as InvoiceRow[]
     const all = finalized.flatMap((inv) => this.invoices.linesOf(tenantId, inv.id))
     const usage = this.usage.scanning(tenantId, s.row.customer_id, s.timeline.timeZone)
-    const changed = new Set(changes.map((c) => c.seq))
+    const changed = new Map(changes.map((c) => [c.seq, c.ts]))
     for (const inv of finalized) {
       if (!changes.some((c) => c.ts >= inv.period_start && c.ts < inv.period_end)) continue
       const recomputed = segments(s.timeline, inv.period_start, inv.period_end).flatMap((seg) => usageLines(seg, currency, usage))

@@ -18,6 +18,7 @@ interface PhaseRow {
   plan: string
   meters: string
   anchor_at: number
+  replaces_billed: number
 }
 
 export interface LoadedSubscription {
@@ -33,11 +34,12 @@ export class SubscriptionRows {
       get: db.prepare('SELECT id, customer_id, start_at, end_at, billed_through, created_at FROM subscriptions WHERE tenant_id = ? AND id = ?'),
       byCustomer: db.prepare('SELECT id, customer_id, start_at, end_at, billed_through, created_at FROM subscriptions INDEXED BY subscriptions_by_customer WHERE tenant_id = ? AND customer_id = ? ORDER BY start_at, id'),
       all: db.prepare('SELECT id, customer_id, start_at, end_at, billed_through, created_at FROM subscriptions WHERE tenant_id = ? ORDER BY customer_id, id'),
-      phases: db.prepare('SELECT start_at, plan, meters, anchor_at FROM subscription_phases WHERE tenant_id = ? AND subscription_id = ? ORDER BY start_at'),
+      phases: db.prepare('SELECT start_at, plan, meters, anchor_at, replaces_billed FROM subscription_phases WHERE tenant_id = ? AND subscription_id = ? ORDER BY start_at'),
       timezone: db.prepare('SELECT timezone FROM customers WHERE tenant_id = ? AND id = ?').pluck(),
       insert: db.prepare('INSERT INTO subscriptions (tenant_id, id, customer_id, start_at, end_at, billed_through, created_at) VALUES (?, ?, ?, ?, NULL, NULL, ?)'),
       insertPhase: db.prepare(
-        'INSERT OR REPLACE INTO subscription_phases (tenant_id, subscription_id, start_at, plan, meters, anchor_at, config_version) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        `INSERT OR REPLACE INTO subscription_phases (tenant_id, subscription_id, start_at, plan, meters, anchor_at, replaces_billed, config_version)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       dropPhasesFrom: db.prepare('DELETE FROM subscription_phases WHERE tenant_id = ? AND subscription_id = ? AND start_at >= ?'),
       dropPhasesAfter: db.prepare('DELETE FROM subscription_phases WHERE tenant_id = ? AND subscription_id = ? AND start_at > ?'),
@@ -66,6 +68,7 @@ export class SubscriptionRows {
       plan: JSON.parse(p.plan) as PlanConfig,
       meters: JSON.parse(p.meters) as MeterConfig[],
       anchorMs: p.anchor_at,
+      ...(p.replaces_billed ? { replacesBilled: true } : {}),
     }))
     const timeZone = this.timeZone(tenantId, row.customer_id)
     return { row, timeline: { timeZone, startMs: row.start_at, endMs: row.end_at, phases } }
@@ -86,9 +89,9 @@ export class SubscriptionRows {
   }
 
   /** Puts a plan in effect from `startMs`, replacing any phase scheduled at or after it. */
-  putPhase(tenantId: number, id: string, phase: { startMs: number; plan: PlanConfig; meters: MeterConfig[]; anchorMs: number }, configVersion: number): void {
+  putPhase(tenantId: number, id: string, phase: { startMs: number; plan: PlanConfig; meters: MeterConfig[]; anchorMs: number; replacesBilled?: boolean }, configVersion: number): void {
     this.stmt.dropPhasesFrom.run(tenantId, id, phase.startMs)
-    this.stmt.insertPhase.run(tenantId, id, phase.startMs, JSON.stringify(phase.plan), JSON.stringify(phase.meters), phase.anchorMs, configVersion)
+    this.stmt.insertPhase.run(tenantId, id, phase.startMs, JSON.stringify(phase.plan), JSON.stringify(phase.meters), phase.anchorMs, phase.replacesBilled ? 1 : 0, configVersion)
     this.stmt.bump.run()
   }
 
