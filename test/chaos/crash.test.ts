@@ -1,19 +1,23 @@
 // Crash chaos: kill -9 the collector at seeded instants during a large ingest, several times a
 // run, restart it on the same database each time. After every kill, before the restart, every
-// event acknowledged so far is in the database file; in the end every sent event is stored
-// exactly once with the content sent, the database passes integrity_check, and reads by
-// customer agree with the file (CONTRACT §7.1, §7.3).
+// event acknowledged so far is in the database file, and the credit ledger in the file is
+// consistent with its watermark; in the end every sent event is stored exactly once with the
+// content sent, the database passes integrity_check, reads by customer agree with the file, and
+// usage and the credit ledger of every customer agree with figures computed from the
+// acknowledged events (CONTRACT §7.1, §7.3, §7.5, §7.6; test/support/ledger-audit.ts).
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
-import { CHAOS_LONG, audit, chaosSeeds, describeAudit, makeEvents, pause, readStored, removeDir, withSeed } from '../support/chaos.js'
+import { CHAOS_LONG, audit, chaosSeeds, describeAudit, makeEvents, pause, readStored, removeDir, stableTimestamp, withSeed } from '../support/chaos.js'
 import { Processes, killCollector, stopCollector } from '../support/collector-control.js'
 import { ADMIN_KEY, type CollectorProcess, startCollector, tempDir } from '../support/collector-process.js'
+import { auditLedger, describeLedgerAudit, ledgerAtKill, readDuringIngest, setUpLedger } from '../support/ledger-audit.js'
 import { deliver, newDeliveryLog } from '../support/retrying-sender.js'
 
 const SEEDS = chaosSeeds('crash', 2, 10)
 const KILLS = CHAOS_LONG ? 8 : 3
 const EVENTS = CHAOS_LONG ? 200_000 : 40_000
+const DAY = 86_400_000
 
 function integrity(dbPath: string): string {
   const db = new Database(dbPath, { readonly: true, fileMustExist: true })
@@ -40,7 +44,7 @@ async function countByCustomer(url: string, customerId: string): Promise<number>
 }
 
 describe('collector crash chaos (kill -9 at seeded instants)', () => {
-  it.each(SEEDS)(`seed %i: ${KILLS} kills during ingest, acknowledged ⊆ stored, each once`, async (seed) => {
+  it.each(SEEDS)(`seed %i: ${KILLS} kills during ingest, acknowledged ⊆ stored, each once; usage and ledger exact`, async (seed) => {
     await withSeed('crash', seed, async (rng) => {
       const dir = tempDir('meterkit-chaos-crash-')
       const procs = new Processes()
@@ -49,8 +53,14 @@ describe('collector crash chaos (kill -9 at seeded instants)', () => {
         let current: CollectorProcess = procs.add(await startCollector(dbPath))
         let url = current.url
         let down = false
-        const events = makeEvents(`crash-${seed}`, EVENTS)
+        const timestamp = stableTimestamp()
+        const events = makeEvents(`crash-${seed}`, EVENTS, timestamp)
         const sent = new Map(events.map((e) => [e.id, e]))
+        const customers = [...new Set(events.map((e) => e.customerId))]
+        // Credit-priced meters, a subscription from the day before the events and a grant each:
+        // every acknowledged event is deducted while the kills go on.
+        const range = { from: new Date(Date.parse(timestamp) - DAY).toISOString(), to: new Date(Date.parse(timestamp) + DAY).toISOString() }
+        await setUpLedger(url, customers, range.from)
         const log = newDeliveryLog()
         let done = false
         const deadline = Date.now() + (CHAOS_LONG ? 500_000 : 45_000)
@@ -64,11 +74,15 @@ describe('collector crash chaos (kill -9 at seeded instants)', () => {
         }, log).finally(() => {
           done = true
         })
+        // Balance and usage read all along, kills included: each answer includes every event
+        // acknowledged before it was asked for.
+        const reads = readDuringIngest({ url: () => url, events, acknowledged: log.acknowledged, range, running: () => !done, paused: () => down, pauseMs: 20 })
 
         // Kill points: seeded fractions of the ingest, in order, each plus a seeded 0–20 ms.
         const points = Array.from({ length: KILLS }, () => 0.05 + rng.next() * 0.85).sort((a, b) => a - b)
         const ackedAtKill: number[] = []
         const inFlightAtKill: number[] = []
+        const foldedAtKill: number[] = []
         for (const point of points) {
           while (log.acknowledged.size < point * EVENTS && !done) {
             if (Date.now() > deadline) throw new Error(`no progress: ${log.acknowledged.size} acknowledged`)
@@ -84,11 +98,17 @@ describe('collector crash chaos (kill -9 at seeded instants)', () => {
           const missing = [...acknowledgedBefore].filter((id) => !stored.has(id))
           expect(missing, `acknowledged before kill but not stored: ${missing.slice(0, 5).join(', ')}`).toEqual([])
           ackedAtKill.push(acknowledgedBefore.size)
+          // The deductions in the file are exactly those of the events up to the credits
+          // watermark, each once, and every customer's entries sum to its stored balance.
+          const ledger = ledgerAtKill(dbPath)
+          expect(ledger.problems.slice(0, 10), `ledger in the file after the kill: ${ledger.problems.length} problems`).toEqual([])
+          foldedAtKill.push(ledger.folded)
           current = procs.add(await startCollector(dbPath))
           url = current.url
           down = false
         }
         await delivery
+        const readCheck = await reads
 
         const perCustomer = new Map<string, number>()
         const stored = readStored(dbPath)
@@ -96,12 +116,15 @@ describe('collector crash chaos (kill -9 at seeded instants)', () => {
         for (const customerId of ['cus_0', 'cus_7', 'cus_22']) {
           expect(await countByCustomer(url, customerId), customerId).toBe(perCustomer.get(customerId))
         }
+        const ledger = await auditLedger(url, events.filter((e) => log.acknowledged.has(e.id)), range)
         expect(await stopCollector(current)).toBe(0)
         expect(integrity(dbPath)).toBe('ok')
 
         const result = audit(sent, log.acknowledged, readStored(dbPath))
-        console.log(`[chaos crash] seed ${seed}: ${KILLS} kills at ${ackedAtKill.join(', ')} acknowledged, ` +
-          `requests in flight at each kill ${inFlightAtKill.join(', ')}; ${describeAudit(result)}; ` +
+        console.log(`[chaos crash] seed ${seed}: ${EVENTS} events, ${KILLS} kills at ${ackedAtKill.join(', ')} acknowledged ` +
+          `(${foldedAtKill.join(', ')} deducted), requests in flight at each kill ${inFlightAtKill.join(', ')}; ${describeAudit(result)}; ` +
+          `${describeLedgerAudit(ledger)}; reads during the ingest ${readCheck.reads} checked (${readCheck.skipped} met the kill), ` +
+          `${readCheck.failures.length} wrong; ` +
           `resent in-doubt events answered duplicate ${log.duplicates.size}, network errors ${log.networkErrors}, retries ${log.retries}`)
         expect(result.lost, describeAudit(result)).toEqual([])
         expect(result.duplicated, describeAudit(result)).toEqual([])
@@ -110,6 +133,14 @@ describe('collector crash chaos (kill -9 at seeded instants)', () => {
         expect(log.undelivered).toEqual([])
         expect(result.stored).toBe(EVENTS)
         expect(ackedAtKill).toHaveLength(KILLS)
+        expect(ledger.lost, describeLedgerAudit(ledger)).toEqual([])
+        expect(ledger.duplicated, describeLedgerAudit(ledger)).toEqual([])
+        expect(ledger.unexpected, describeLedgerAudit(ledger)).toEqual([])
+        expect(ledger.mismatches, describeLedgerAudit(ledger)).toEqual([])
+        expect(ledger.customers).toBe(customers.length)
+        expect(ledger.events).toBe(EVENTS)
+        expect(readCheck.failures.slice(0, 10), `${readCheck.failures.length} reads wrong`).toEqual([])
+        expect(readCheck.reads).toBeGreaterThan(0)
       } finally {
         await procs.killAll()
         removeDir(dir)

@@ -357,6 +357,15 @@ describe('invoices', () => {
     expect(await invoices('cus_1')).toHaveLength(1)
   })
 
+  it('previews the open period before any billing run', async () => {
+    // studio has no advance fee, so its opening invoice is empty: the preview is the open period's.
+    await t.json('POST', '/v1/subscriptions', { customerId: 'cus_s', plan: 'studio', startAt: '2026-10-20T00:00:00Z' })
+    await track({ customerId: 'cus_s', timestamp: '2026-11-20T00:00:00Z', properties: { gpuSeconds: 10, resolution: '4k' } })
+    const upcoming = await t.json('GET', '/v1/customers/cus_s/invoices/upcoming')
+    expect(upcoming.status).toBe(200)
+    expect(upcoming.body).toMatchObject({ periodStart: '2026-11-01T00:00:00.000Z', periodEnd: '2026-12-01T00:00:00.000Z', total: '14.00' })
+  })
+
   it('numbers invoices in sequence per tenant', async () => {
     for (const c of ['a', 'b', 'c']) await t.json('POST', '/v1/subscriptions', { customerId: c, plan: 'pro', startAt: '2026-11-01T00:00:00Z' })
     await run('2026-11-25T10:00:00Z')

@@ -351,8 +351,14 @@ export class SqliteBilling implements BillingStore {
     return this.db.transaction(() => {
       let best: { s: LoadedSubscription; b: number } | undefined
       for (const row of this.subs.byCustomer(tenantId, customerId)) {
-        const s = this.subs.load(tenantId, row)
-        const b = row.billed_through === null ? s.timeline.startMs : boundaryAfter(s.timeline, row.billed_through)
+        let s = this.subs.load(tenantId, row)
+        // The open period's invoice, even before a billing run has caught up with the boundaries
+        // behind it (a new subscription's opening invoice, a scheduler that has not run yet).
+        if (nowMs >= s.timeline.startMs && (row.billed_through === null || (boundaryAfter(s.timeline, row.billed_through) ?? Infinity) <= nowMs)) {
+          if (s.timeline.endMs !== null && nowMs >= s.timeline.endMs) continue
+          s = { ...s, row: { ...row, billed_through: periodStartAt(s.timeline, nowMs) } }
+        }
+        const b = s.row.billed_through === null ? s.timeline.startMs : boundaryAfter(s.timeline, s.row.billed_through)
         if (b !== undefined && (best === undefined || b < best.b)) best = { s, b }
       }
       if (best === undefined) return undefined
