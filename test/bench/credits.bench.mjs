@@ -47,7 +47,9 @@ async function ingestRate(unit) {
     const balance = await call(collector, 'GET', '/v1/customers/cus_1/balance')
     const catchUpMs = performance.now() - t0
     if (unit && balance.balance === '1000000000') throw new Error('no credits were deducted')
-    return { rate: r.events / r.seconds, catchUpMs }
+    // The deduction of the last events may still be running when the load stops: a rate that
+    // counts the time to finish it is the honest one.
+    return { rate: r.events / r.seconds, settledRate: r.events / (r.seconds + catchUpMs / 1000), catchUpMs }
   } finally {
     await collector.stop()
   }
@@ -56,7 +58,8 @@ async function ingestRate(unit) {
 const money = await ingestRate(undefined)
 const credits = await ingestRate('credits')
 console.log(`ingest, charge in money: ${Math.round(money.rate).toLocaleString()} events/s`)
-console.log(`ingest, charge in credits (deducted as events arrive): ${Math.round(credits.rate).toLocaleString()} events/s (${(credits.rate / money.rate * 100).toFixed(1)}%; target ≥ 70%); first balance read after the load: ${credits.catchUpMs.toFixed(0)} ms`)
+console.log(`ingest, charge in credits (deducted as events arrive): ${Math.round(credits.rate).toLocaleString()} events/s acknowledged (${(credits.rate / money.rate * 100).toFixed(1)}%); first balance read after the load: ${credits.catchUpMs.toFixed(0)} ms (it finishes the deductions behind)`)
+console.log(`  counting the time to finish every deduction: ${Math.round(credits.settledRate).toLocaleString()} vs ${Math.round(money.settledRate).toLocaleString()} events/s = ${(credits.settledRate / money.settledRate * 100).toFixed(1)}% (target ≥ 70%)`)
 
 // Latency over HTTP on a quiet collector.
 const collector = await startCollector()
@@ -96,7 +99,9 @@ console.log('::result::' + JSON.stringify({
   name: 'credits',
   figures: [
     { name: 'ingest, charge in money', value: Math.round(money.rate), unit: 'events/s' },
-    { name: 'ingest, charge in credits', value: Math.round(credits.rate), unit: 'events/s', baseline: 'ingest, charge in money', ratio: credits.rate / money.rate, target: '≥ 0.70' },
+    { name: 'ingest, charge in credits (acknowledged)', value: Math.round(credits.rate), unit: 'events/s', baseline: 'ingest, charge in money', ratio: credits.rate / money.rate },
+    { name: 'ingest, charge in money, until read-consistent', value: Math.round(money.settledRate), unit: 'events/s' },
+    { name: 'ingest, charge in credits, until every deduction is done', value: Math.round(credits.settledRate), unit: 'events/s', baseline: 'ingest, charge in money, until read-consistent', ratio: credits.settledRate / money.settledRate, target: '≥ 0.70' },
     { name: 'first balance read after the load', value: credits.catchUpMs, unit: 'ms' },
     { name: 'usage query over HTTP p99', value: pct(usage, 0.99), unit: 'ms' },
     { name: 'release p99', value: pct(release, 0.99), unit: 'ms' },

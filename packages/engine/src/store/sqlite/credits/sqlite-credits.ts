@@ -18,7 +18,7 @@ import type { LoadedSubscription, SubscriptionRows } from '../billing/subscripti
 import type { UsageReader } from '../usage-reader.js'
 import { CreditCosts } from './credit-costs.js'
 import { CreditRows } from './credit-rows.js'
-import { contextAt, subsOf } from './plan-context.js'
+import { contextAt, creditCharges, subsOf } from './plan-context.js'
 import { LimitAlerts } from './limit-alerts.js'
 
 
@@ -229,7 +229,7 @@ export class SqliteCredits implements CreditStore {
 
   /** Folds every event stored so far (before a read that must include them all). */
   catchUp(): void {
-    while (this.fold(20_000) > 0) {
+    while (this.fold(5_000) > 0) {
       // until caught up
     }
   }
@@ -244,8 +244,10 @@ export class SqliteCredits implements CreditStore {
       if (this.subsCache.size >= 100_000) this.subsCache.clear()
       this.subsCache.set(cacheKey, subs)
     }
-    if (subs.length === 0 && rows.every((r) => r.reservation_id === null)) return
-    this.limits?.note(tenantId, customerId, this.config(tenantId).config.features, subs)
+    // Nothing priced in credits and no reservation settled: nothing to deduct (plan grants are
+    // renewed by the next credit operation or read).
+    if (rows.every((r) => r.reservation_id === null) && !subs.some((sub) => sub.timeline.phases.some((p) => creditCharges(p.plan).length > 0))) return
+    this.limits?.note(tenantId, customerId, this.config(tenantId).config.features ?? [], subs)
     const atMs = rows[rows.length - 1]!.received_at
     let state = this.renewPlanGrants(tenantId, customerId, subs, this.rows.load(tenantId, customerId), atMs)
     const costs = this.costs.costCustomer(tenantId, customerId, subs, rows)
@@ -340,7 +342,7 @@ export class SqliteCredits implements CreditStore {
     const plan = contextAt(subs, nowMs)?.plan
     if (plan === undefined) return false
     if (plan.overage === 'block') return true
-    const features = this.config(tenantId).config.features
+    const features = this.config(tenantId).config.features ?? []
     return (plan.features ?? []).some((key) => features.some((f) => f.key === key && f.type === 'metered' && f.hard === true))
   }
 
