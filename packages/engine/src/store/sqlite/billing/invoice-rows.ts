@@ -43,6 +43,21 @@ interface LineRow {
   event_seqs: Buffer | null
 }
 
+/** A line row's fields as the engine's line shape (without its events). */
+function lineFields(r: LineRow) {
+  return {
+    chargeKey: r.charge_key,
+    kind: r.kind,
+    description: r.description,
+    quantity: r.quantity,
+    amount: r.amount,
+    ...(r.credits !== null ? { credits: r.credits } : {}),
+    periodStartMs: r.period_start,
+    periodEndMs: r.period_end,
+    ...(r.dimension !== null ? { dimension: r.dimension } : {}),
+  }
+}
+
 export function encodeSeqs(seqs: readonly number[]): Buffer {
   return Buffer.from(new Float64Array(seqs).buffer)
 }
@@ -130,15 +145,7 @@ export class InvoiceRows {
   /** The lines with their source events, for recomputing and adjusting. */
   linesOf(tenantId: number, invoiceId: string): InvoiceLine[] {
     return (this.stmt.lines.all(tenantId, invoiceId) as LineRow[]).map((r) => ({
-      chargeKey: r.charge_key,
-      kind: r.kind,
-      description: r.description,
-      quantity: r.quantity,
-      amount: r.amount,
-      ...(r.credits !== null ? { credits: r.credits } : {}),
-      periodStartMs: r.period_start,
-      periodEndMs: r.period_end,
-      ...(r.dimension !== null ? { dimension: r.dimension } : {}),
+      ...lineFields(r),
       ...(r.advance ? { advance: true } : {}),
       eventSeqs: decodeSeqs(r.event_seqs),
     }))
@@ -157,15 +164,7 @@ export class InvoiceRows {
   view(tenantId: number, row: InvoiceRow): Invoice {
     const lines: StoredLine[] = (this.stmt.lines.all(tenantId, row.id) as LineRow[]).map((r) => ({
       id: lineId(r.position),
-      chargeKey: r.charge_key,
-      kind: r.kind,
-      description: r.description,
-      quantity: r.quantity,
-      amount: r.amount,
-      ...(r.credits !== null ? { credits: r.credits } : {}),
-      periodStartMs: r.period_start,
-      periodEndMs: r.period_end,
-      ...(r.dimension !== null ? { dimension: r.dimension } : {}),
+      ...lineFields(r),
       eventCount: r.event_count,
     }))
     const payments = (this.stmt.payments.all(tenantId, row.id) as { id: string; amount: string; method: string; reference: string | null; at: number }[])

@@ -16,6 +16,7 @@ import { boundaryAfter } from '../../../billing/timeline.js'
 import type { CreditFailure, CreditResult, CreditStore, GrantRequest, Page, ReservationAnswer } from '../../port.js'
 import type { LoadedSubscription, SubscriptionRows } from '../billing/subscriptions.js'
 import type { UsageReader } from '../usage-reader.js'
+import type { EventFoldRow } from '../derived.js'
 import { CreditCosts } from './credit-costs.js'
 import { CreditRows } from './credit-rows.js'
 import { contextAt, creditCharges, subsOf } from './plan-context.js'
@@ -28,19 +29,8 @@ export type Notify = (tenantId: number, type: string, data: Record<string, unkno
 const newId = (prefix: string) => `${prefix}_${randomBytes(12).toString('base64url')}`
 const invalid = (message: string): CreditFailure => ({ ok: false, code: 'invalid', message })
 
-interface EventRow {
-  seq: number
-  tenant_id: number
-  id: string
-  event: string
-  customer_id: string
-  ts: number
-  properties: string
-  source: 'server' | 'browser' | 'import'
-  status: string
-  reservation_id: string | null
-  received_at: number
-}
+/** An event as the fold reads it: what the rollups' fold reads, with its reservation and arrival. */
+type EventRow = EventFoldRow & { reservation_id: string | null; received_at: number }
 
 export class SqliteCredits implements CreditStore {
   readonly rows: CreditRows
