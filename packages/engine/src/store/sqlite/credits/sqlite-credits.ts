@@ -4,7 +4,7 @@
 // IMMEDIATE transaction, so the ledger balances after every commit (CONTRACT §7.5).
 import { randomBytes } from 'node:crypto'
 import type Database from 'better-sqlite3'
-import type { TenantConfig } from '@meterkit/protocol'
+import type { FeatureConfig, TenantConfig } from '@meterkit/protocol'
 import type Big from 'big.js'
 import { ZERO, decimal, formatDecimal } from '../../../decimal.js'
 import {
@@ -206,7 +206,16 @@ export class SqliteCredits implements CreditStore {
         if (list === undefined) byCustomer.set(key, [row])
         else list.push(row)
       }
-      for (const rows of byCustomer.values()) this.foldCustomer(rows)
+      const features = new Map<number, readonly FeatureConfig[]>()
+      for (const rows of byCustomer.values()) {
+        const tenantId = rows[0]!.tenant_id
+        let f = features.get(tenantId)
+        if (f === undefined) {
+          f = this.config(tenantId).config.features ?? []
+          features.set(tenantId, f)
+        }
+        this.foldCustomer(rows, f)
+      }
       this.stmt.setWatermark.run(to)
       // Caught up: feature limits are read while the unfolded tail is short.
       if (to - from < limit && this.limits !== undefined) {
@@ -224,7 +233,7 @@ export class SqliteCredits implements CreditStore {
     }
   }
 
-  private foldCustomer(rows: EventRow[]): void {
+  private foldCustomer(rows: EventRow[], features: readonly FeatureConfig[]): void {
     const tenantId = rows[0]!.tenant_id
     const customerId = rows[0]!.customer_id
     const cacheKey = `${tenantId}\u0000${customerId}`
@@ -237,7 +246,7 @@ export class SqliteCredits implements CreditStore {
     // Nothing priced in credits and no reservation settled: nothing to deduct (plan grants are
     // renewed by the next credit operation or read).
     if (rows.every((r) => r.reservation_id === null) && !subs.some((sub) => sub.timeline.phases.some((p) => creditCharges(p.plan).length > 0))) return
-    this.limits?.note(tenantId, customerId, this.config(tenantId).config.features ?? [], subs)
+    this.limits?.note(tenantId, customerId, features, subs)
     const atMs = rows[rows.length - 1]!.received_at
     let state = this.renewPlanGrants(tenantId, customerId, subs, this.rows.load(tenantId, customerId), atMs)
     const costs = this.costs.costCustomer(tenantId, customerId, subs, rows)
