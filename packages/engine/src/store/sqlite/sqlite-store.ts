@@ -270,7 +270,10 @@ export class SqliteStore implements Store {
       : { version: row.version, config: JSON.parse(row.config) as TenantConfig, appliedAtMs: row.applied_at }
   }
 
-  async applyConfig(tenantId: number, config: TenantConfig, keyId: string | null, nowMs: number): Promise<ConfigVersion & { changed: boolean }> {
+  async applyConfig(tenantId: number, given: TenantConfig, keyId: string | null, nowMs: number): Promise<ConfigVersion & { changed: boolean }> {
+    // The lists the schema defaults, filled in for callers that built the object themselves:
+    // every reader of a stored configuration may count on them.
+    const config: TenantConfig = { ...given, meters: given.meters ?? [], features: given.features ?? [], plans: given.plans ?? [] }
     return this.db.transaction(() => {
       const row = this.stmt.currentConfig.get(tenantId) as { version: number; config: string; applied_at: number } | undefined
       const previous = row === undefined ? EMPTY_CONFIG : (JSON.parse(row.config) as TenantConfig)

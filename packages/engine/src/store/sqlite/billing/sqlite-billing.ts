@@ -449,7 +449,7 @@ export class SqliteBilling implements BillingStore {
   /** Whether the customer may use a feature now: on its plan, and for a metered one, the current period's usage against the limit. */
   async entitlement(tenantId: number, customerId: string, featureKey: string, nowMs: number): Promise<BillingResult<Entitlement>> {
     const { config } = this.config(tenantId)
-    const feature = (config.features ?? []).find((f) => f.key === featureKey)
+    const feature = config.features.find((f) => f.key === featureKey)
     if (feature === undefined) return fail('not_found', `no feature "${featureKey}" in the configuration`)
     return this.db.transaction((): BillingResult<Entitlement> => {
       const ctx = contextAt(this.subs.byCustomer(tenantId, customerId).map((row) => this.subs.load(tenantId, row)), nowMs)

@@ -211,7 +211,7 @@ export class SqliteCredits implements CreditStore {
         const tenantId = rows[0]!.tenant_id
         let f = features.get(tenantId)
         if (f === undefined) {
-          f = this.config(tenantId).config.features ?? []
+          f = this.config(tenantId).config.features
           features.set(tenantId, f)
         }
         this.foldCustomer(rows, f)
@@ -341,7 +341,7 @@ export class SqliteCredits implements CreditStore {
     const plan = contextAt(subs, nowMs)?.plan
     if (plan === undefined) return false
     if (plan.overage === 'block') return true
-    const features = this.config(tenantId).config.features ?? []
+    const features = this.config(tenantId).config.features
     return (plan.features ?? []).some((key) => features.some((f) => f.key === key && f.type === 'metered' && f.hard === true))
   }
 
