@@ -4,7 +4,7 @@
 import type Database from 'better-sqlite3'
 import { randomBase62 } from '../auth/keys.js'
 import type { Page } from '../store/port.js'
-import { decodeCursor, encodeCursor } from '../store/sqlite/cursor.js'
+import { decodeCursor, encodeCursor } from '../store/cursor.js'
 import { DELIVERY_WINDOW_MS, retryDelayMs } from './backoff.js'
 import type { AttemptResult, DeliveryQuery, DeliveryStatus, DueWebhook, WebhookDelivery } from './model.js'
 import { type WebhookData, type WebhookEndpoint, type WebhookEventType, type WebhookPayload, webhookBody } from './payloads.js'

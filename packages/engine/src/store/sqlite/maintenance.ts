@@ -5,7 +5,7 @@ import { statSync } from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
 import { openDatabase } from './connection.js'
 import { DerivedState } from './derived.js'
-import { SubscriptionRows } from './billing/subscriptions.js'
+import { SqliteSubscriptionRows } from './billing/subscription-rows.js'
 import { SqliteCredits, usageOf } from './credits/sqlite-credits.js'
 import { UsageReader } from './usage-reader.js'
 import { WebhookOutbox } from '../../webhooks/index.js'
@@ -20,7 +20,7 @@ const db = openDatabase(path, { busyTimeoutMs: 30_000 })
 db.pragma('wal_autocheckpoint = 0')
 const derived = new DerivedState(db)
 const outbox = new WebhookOutbox(db)
-const credits = new SqliteCredits(db, new SubscriptionRows(db), (tenantId) => derived.tenant(tenantId), (tenantId, type, data, atMs) =>
+const credits = new SqliteCredits(db, new SqliteSubscriptionRows(db), (tenantId) => derived.tenant(tenantId), (tenantId, type, data, atMs) =>
   outbox.enqueue(tenantId, derived.tenant(tenantId).config.webhooks ?? [], type as never, data as never, atMs), usageOf(new UsageReader(db, derived)))
 
 function walBytes(): number {

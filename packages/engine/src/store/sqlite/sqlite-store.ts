@@ -27,16 +27,22 @@ import type {
   Tenant,
 } from '../port.js'
 import { openDatabase } from './connection.js'
-import { decodeCursor, encodeCursor } from './cursor.js'
+import { decodeCursor, encodeCursor } from '../cursor.js'
 import { EventWriter, OUTCOMES, toRowBatch } from './event-writer.js'
 import { GroupCommitter } from './group-commit.js'
 import { WriterThread } from './writer-thread.js'
 import { DerivedState, EMPTY_CONFIG } from './derived.js'
 import { UsageReader } from './usage-reader.js'
-import { SqliteBilling } from './billing/sqlite-billing.js'
-import { SubscriptionRows } from './billing/subscriptions.js'
+import { SqliteSubscriptionRows } from './billing/subscription-rows.js'
+import { SqliteInvoiceRows } from './billing/invoice-rows.js'
+import { SqliteBillingChangeRows, SqlitePurchaseRows } from './billing/billing-change-rows.js'
 import { SqliteCredits, usageOf } from './credits/sqlite-credits.js'
 import { SqliteWebhookStore } from '../../webhooks/index.js'
+import { BillingService } from '../../billing/billing-service.js'
+import type { CreditStore } from '../port.js'
+import type { Tx } from '../storage.js'
+import { SqliteEventReads } from './event-reads.js'
+import { SqliteCustomerRows, SqliteStorage } from './sqlite-storage.js'
 
 export interface SqliteStoreOptions {
   /** How long a writer waits for another process's lock before failing, in ms. */
@@ -124,9 +130,12 @@ export class SqliteStore implements Store {
   private readonly usageReader: UsageReader
   private readonly committer: GroupCommitter | undefined
   private readonly writerThread: WriterThread | undefined
-  readonly billing: SqliteBilling
-  readonly credits: SqliteCredits
+  readonly storage: SqliteStorage
+  readonly billing: BillingService
+  readonly credits: CreditStore
   readonly webhooks: SqliteWebhookStore
+  /** The ledger on this connection, synchronous (the credits fold; tests). */
+  readonly ledger: SqliteCredits
 
   constructor(readonly path: string, options: SqliteStoreOptions = {}) {
     this.db = openDatabase(path, { busyTimeoutMs: options.busyTimeoutMs })
@@ -143,9 +152,43 @@ export class SqliteStore implements Store {
     const config = (tenantId: number) => this.configOf(tenantId)
     this.webhooks = new SqliteWebhookStore(db)
     const outbox = this.webhooks.outbox
-    this.credits = new SqliteCredits(db, new SubscriptionRows(db), config, (tenantId, type, data, atMs) =>
+    const subscriptions = new SqliteSubscriptionRows(db)
+    const ledger = new SqliteCredits(db, subscriptions, config, (tenantId, type, data, atMs) =>
       outbox.enqueue(tenantId, config(tenantId).config.webhooks ?? [], type as never, data as never, atMs), usageOf(this.usageReader))
-    this.billing = new SqliteBilling(db, this.derived, this.usageReader, config, this.credits)
+    this.ledger = ledger
+    const tx: Tx = {
+      configs: { current: config },
+      customers: new SqliteCustomerRows(db),
+      events: new SqliteEventReads(db, this.derived),
+      usage: this.usageReader,
+      subscriptions,
+      invoices: new SqliteInvoiceRows(db),
+      billingChanges: new SqliteBillingChangeRows(db),
+      purchases: new SqlitePurchaseRows(db),
+      credits: {
+        watermark: () => ledger.watermark(),
+        recount: (...args) => ledger.costs.recount(...args),
+        charged: (...args) => ledger.costs.charged(...args),
+        adjustCharged: (...args) => ledger.adjustCharged(...args),
+        settleOverage: (...args) => ledger.settleOverage(...args),
+        owed: (...args) => ledger.owed(...args),
+      },
+      outbox,
+    }
+    this.storage = new SqliteStorage(db, tx)
+    const storage = this.storage
+    this.billing = new BillingService({ storage, catchUpCredits: () => storage.exclusive(() => ledger.catchUp()) })
+    // The ledger's operations open their own SQLite transactions: each waits its turn.
+    this.credits = {
+      balance: (...args) => storage.exclusive(() => ledger.balance(...args)),
+      ledger: (...args) => storage.exclusive(() => ledger.ledger(...args)),
+      grant: (...args) => storage.exclusive(() => ledger.grant(...args)),
+      voidGrant: (...args) => storage.exclusive(() => ledger.voidGrant(...args)),
+      topUp: (...args) => storage.exclusive(() => ledger.topUp(...args)),
+      setAutoTopUp: (...args) => storage.exclusive(() => ledger.setAutoTopUp(...args)),
+      reserve: (...args) => storage.exclusive(() => ledger.reserve(...args)),
+      release: (...args) => storage.exclusive(() => ledger.release(...args)),
+    }
     this.stmt = {
       eventCore: db.prepare('SELECT seq, event, customer_id, ts, status, properties FROM events WHERE tenant_id = ? AND id = ?'),
       versions: db.prepare('SELECT version, action, properties, reason, at, key_id FROM event_versions WHERE tenant_id = ? AND id = ? ORDER BY version'),
@@ -213,14 +256,14 @@ export class SqliteStore implements Store {
     return { ...event, versions }
   }
 
-  private correct(tenantId: number, id: string, nowMs: number, apply: (core: { seq: number; event: string; customer_id: string; ts: number }) => void): CorrectionResult {
-    return this.db.transaction((): CorrectionResult => {
+  private correct(tenantId: number, id: string, nowMs: number, apply: (core: { seq: number; event: string; customer_id: string; ts: number }) => void): Promise<CorrectionResult> {
+    return this.storage.transaction('write', async (tx): Promise<CorrectionResult> => {
       const core = this.stmt.eventCore.get(tenantId, id) as { seq: number; event: string; customer_id: string; ts: number; status: EventStatus } | undefined
       if (core === undefined) return { ok: false, code: 'not_found' }
       if (core.status === 'voided') return { ok: false, code: 'voided' }
       apply(core)
-      this.billing.noteCorrection(tenantId, core.customer_id, core.ts, core.seq)
-      this.billing.correctCredits(tenantId, { id, ...core }, nowMs)
+      await this.billing.noteCorrection(tx, tenantId, core.customer_id, core.ts, core.seq)
+      await this.billing.correctCredits(tx, tenantId, { id, customerId: core.customer_id, ts: core.ts, seq: core.seq }, nowMs)
       // A fold prepared before this correction must not write what it read.
       this.derived.bumpGeneration()
       // Figures already folded are recomputed from the raw events; newer ones fold as usual.
@@ -229,7 +272,7 @@ export class SqliteStore implements Store {
         if (meters.length > 0) this.derived.recomputeBucket(tenantId, core.customer_id, core.ts, new Set(meters.map((m) => m.key)))
       }
       return { ok: true, event: this.eventWithVersions(tenantId, id)! }
-    }).immediate()
+    })
   }
 
   async voidEvent(tenantId: number, id: string, reason: string, keyId: string | null, nowMs: number): Promise<CorrectionResult> {

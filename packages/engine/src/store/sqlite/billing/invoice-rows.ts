@@ -1,9 +1,9 @@
 // Invoices and their lines as rows: writing a computed invoice, reading one back.
 import type Database from 'better-sqlite3'
-import { ZERO, decimal } from '../../../decimal.js'
-import { formatMoney } from '../../../rating/index.js'
 import type { InvoiceLine } from '../../../billing/lines.js'
 import type { Invoice, InvoiceStatus, Payment, StoredLine } from '../../../billing/model.js'
+import type { InvoiceHeader, InvoiceRecord, InvoiceRows } from '../../../billing/storage.js'
+import { lineId } from '../../../billing/invoice-view.js'
 
 interface InvoiceRow {
   id: string
@@ -68,28 +68,10 @@ export function decodeSeqs(blob: Buffer | null): number[] {
   return Array.from(new Float64Array(copy.buffer, 0, copy.length / 8))
 }
 
-export const lineId = (position: number) => `li_${position}`
-export const linePosition = (id: string) => (/^li_(\d{1,9})$/.test(id) ? Number(id.slice(3)) : undefined)
-
-export interface InvoiceHeader {
-  id: string
-  customerId: string
-  subscriptionId: string
-  boundary: number
-  status: InvoiceStatus
-  periodStartMs: number
-  periodEndMs: number
-  currency: string
-  subtotal: string
-  creditsApplied: string
-  total: string
-  cutoffSeq: number
-}
-
-export class InvoiceRows {
+export class SqliteInvoiceRows implements InvoiceRows {
   private readonly stmt
 
-  constructor(private readonly db: Database.Database) {
+  constructor(db: Database.Database) {
     this.stmt = {
       byId: db.prepare('SELECT * FROM invoices WHERE tenant_id = ? AND id = ?'),
       byBoundary: db.prepare('SELECT * FROM invoices WHERE tenant_id = ? AND subscription_id = ? AND boundary = ?'),
@@ -113,6 +95,22 @@ export class InvoiceRows {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       // "number IS NOT NULL" lets SQLite use the partial index: max() reads one entry, not every invoice.
+      listAll: db.prepare('SELECT * FROM invoices WHERE tenant_id = ? AND (? IS NULL OR (boundary, id) < (?, ?)) ORDER BY boundary DESC, id DESC LIMIT ?'),
+      listCustomer: db.prepare(
+        'SELECT * FROM invoices WHERE tenant_id = ? AND customer_id = ? AND (? IS NULL OR (boundary, id) < (?, ?)) ORDER BY boundary DESC, id DESC LIMIT ?',
+      ),
+      finalClosing: db.prepare(
+        "SELECT * FROM invoices WHERE tenant_id = ? AND subscription_id = ? AND status IN ('finalized', 'paid') AND period_end = boundary ORDER BY boundary",
+      ),
+      finalPeriods: db.prepare(
+        "SELECT period_start, period_end, cutoff_seq FROM invoices INDEXED BY invoices_by_customer WHERE tenant_id = ? AND customer_id = ? AND status IN ('finalized', 'paid') AND period_end = boundary",
+      ).raw(),
+      addPayment: db.prepare(
+        `INSERT INTO invoice_payments (tenant_id, invoice_id, id, position, amount, method, reference, at)
+         VALUES (?, ?, ?, (SELECT count(*) + 1 FROM invoice_payments WHERE tenant_id = ? AND invoice_id = ?), ?, ?, ?, ?)`,
+      ),
+      setPaid: db.prepare('UPDATE invoices SET amount_paid = ?, status = ?, paid_at = ? WHERE tenant_id = ? AND id = ?'),
+      setVoid: db.prepare("UPDATE invoices SET status = 'void', voided_at = ?, credit_note = ? WHERE tenant_id = ? AND id = ?"),
       nextNumber: db.prepare('SELECT coalesce(max(number), 0) + 1 FROM invoices WHERE tenant_id = ? AND number IS NOT NULL').pluck(),
     }
   }
@@ -138,12 +136,33 @@ export class InvoiceRows {
     })
   }
 
-  headerAt(tenantId: number, subscriptionId: string, boundary: number): InvoiceRow | undefined {
-    return this.stmt.byBoundary.get(tenantId, subscriptionId, boundary) as InvoiceRow | undefined
+  get(tenantId: number, id: string): InvoiceRecord | undefined {
+    const row = this.stmt.byId.get(tenantId, id) as InvoiceRow | undefined
+    return row && toRecord(row)
   }
 
-  /** The lines with their source events, for recomputing and adjusting. */
-  linesOf(tenantId: number, invoiceId: string): InvoiceLine[] {
+  atBoundary(tenantId: number, subscriptionId: string, boundaryMs: number): InvoiceRecord | undefined {
+    const row = this.stmt.byBoundary.get(tenantId, subscriptionId, boundaryMs) as InvoiceRow | undefined
+    return row && toRecord(row)
+  }
+
+  list(tenantId: number, q: { customerId?: string; after?: [number, string]; limit: number }): InvoiceRecord[] {
+    const [b, id] = q.after ?? [null, null]
+    const rows = (q.customerId === undefined
+      ? this.stmt.listAll.all(tenantId, b, b, id, q.limit)
+      : this.stmt.listCustomer.all(tenantId, q.customerId, b, b, id, q.limit)) as InvoiceRow[]
+    return rows.map(toRecord)
+  }
+
+  finalClosing(tenantId: number, subscriptionId: string): InvoiceRecord[] {
+    return (this.stmt.finalClosing.all(tenantId, subscriptionId) as InvoiceRow[]).map(toRecord)
+  }
+
+  finalPeriods(tenantId: number, customerId: string): { startMs: number; endMs: number; cutoffSeq: number }[] {
+    return (this.stmt.finalPeriods.all(tenantId, customerId) as [number, number, number][]).map(([startMs, endMs, cutoffSeq]) => ({ startMs, endMs, cutoffSeq }))
+  }
+
+  lines(tenantId: number, invoiceId: string): InvoiceLine[] {
     return (this.stmt.lines.all(tenantId, invoiceId) as LineRow[]).map((r) => ({
       ...lineFields(r),
       ...(r.advance ? { advance: true } : {}),
@@ -151,48 +170,53 @@ export class InvoiceRows {
     }))
   }
 
+  storedLines(tenantId: number, invoiceId: string): StoredLine[] {
+    return (this.stmt.lines.all(tenantId, invoiceId) as LineRow[]).map((r) => ({ id: lineId(r.position), ...lineFields(r), eventCount: r.event_count }))
+  }
+
   lineSeqs(tenantId: number, invoiceId: string, position: number): number[] | undefined {
     const row = this.stmt.line.get(tenantId, invoiceId, position) as LineRow | undefined
     return row && decodeSeqs(row.event_seqs)
   }
 
-  get(tenantId: number, id: string): Invoice | undefined {
-    const row = this.stmt.byId.get(tenantId, id) as InvoiceRow | undefined
-    return row && this.view(tenantId, row)
+  payments(tenantId: number, invoiceId: string): Payment[] {
+    return (this.stmt.payments.all(tenantId, invoiceId) as { id: string; amount: string; method: string; reference: string | null; at: number }[])
+      .map((p) => ({ id: p.id, amount: p.amount, method: p.method, reference: p.reference, atMs: p.at }))
   }
 
-  view(tenantId: number, row: InvoiceRow): Invoice {
-    const lines: StoredLine[] = (this.stmt.lines.all(tenantId, row.id) as LineRow[]).map((r) => ({
-      id: lineId(r.position),
-      ...lineFields(r),
-      eventCount: r.event_count,
-    }))
-    const payments = (this.stmt.payments.all(tenantId, row.id) as { id: string; amount: string; method: string; reference: string | null; at: number }[])
-      .map((p): Payment => ({ id: p.id, amount: p.amount, method: p.method, reference: p.reference, atMs: p.at }))
-    const due = row.status === 'void' || row.status === 'draft' ? ZERO : decimal(row.total).minus(row.amount_paid)
-    return {
-      id: row.id,
-      number: row.number,
-      customerId: row.customer_id,
-      subscriptionId: row.subscription_id,
-      status: row.status,
-      periodStartMs: row.period_start,
-      periodEndMs: row.period_end,
-      currency: row.currency,
-      lines,
-      subtotal: row.subtotal,
-      creditsApplied: row.credits_applied,
-      total: row.total,
-      amountPaid: row.amount_paid,
-      amountDue: formatMoney(due.lt(0) ? ZERO : due, row.currency),
-      payments,
-      creditNote: row.credit_note === null ? null : (JSON.parse(row.credit_note) as Invoice['creditNote']),
-      createdAtMs: row.created_at,
-      finalizedAtMs: row.finalized_at,
-      paidAtMs: row.paid_at,
-      voidedAtMs: row.voided_at,
-    }
+  addPayment(tenantId: number, invoiceId: string, p: Payment): void {
+    this.stmt.addPayment.run(tenantId, invoiceId, p.id, tenantId, invoiceId, p.amount, p.method, p.reference, p.atMs)
+  }
+
+  setPaid(tenantId: number, invoiceId: string, amountPaid: string, status: InvoiceStatus, paidAtMs: number | null): void {
+    this.stmt.setPaid.run(amountPaid, status, paidAtMs, tenantId, invoiceId)
+  }
+
+  setVoid(tenantId: number, invoiceId: string, atMs: number, creditNote: NonNullable<Invoice['creditNote']>): void {
+    this.stmt.setVoid.run(atMs, JSON.stringify(creditNote), tenantId, invoiceId)
   }
 }
 
-export type { InvoiceRow }
+function toRecord(r: InvoiceRow): InvoiceRecord {
+  return {
+    id: r.id,
+    number: r.number,
+    customerId: r.customer_id,
+    subscriptionId: r.subscription_id,
+    boundaryMs: r.boundary,
+    status: r.status,
+    periodStartMs: r.period_start,
+    periodEndMs: r.period_end,
+    currency: r.currency,
+    subtotal: r.subtotal,
+    creditsApplied: r.credits_applied,
+    total: r.total,
+    amountPaid: r.amount_paid,
+    cutoffSeq: r.cutoff_seq,
+    createdAtMs: r.created_at,
+    finalizedAtMs: r.finalized_at,
+    paidAtMs: r.paid_at,
+    voidedAtMs: r.voided_at,
+    creditNote: r.credit_note === null ? null : (JSON.parse(r.credit_note) as Invoice['creditNote']),
+  }
+}

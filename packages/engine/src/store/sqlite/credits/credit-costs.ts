@@ -10,8 +10,8 @@ import { canonicalJson } from '../../../json.js'
 import { type CompiledMeter, compileMeter, contribution } from '../../../meters/meter.js'
 import { type UsageCharge, incrementCost, rateCharge } from '../../../rating/index.js'
 import type { EventSource } from '../../port.js'
-import type { LoadedSubscription } from '../billing/subscriptions.js'
-import { contextAt, creditCharges, pricedFrom } from './plan-context.js'
+import type { LoadedSubscription } from '../../../billing/subscriptions.js'
+import { contextAt, creditCharges, pricedFrom } from '../../../credits/plan-context.js'
 
 export interface CostedEvent {
   id: string
@@ -111,7 +111,7 @@ export class CreditCosts {
         const dimIndex = charge.model === 'dimensional' ? meter.groupBy.indexOf(charge.dimension) : -1
         const dimension = dimIndex < 0 ? '' : JSON.stringify((JSON.parse(c.groupKey) as JsonValue[])[dimIndex] ?? null)
         const from = pricedFrom(ctx!, e.ts)
-        const key = `${ctx!.sub.row.id}:${charge.key}`
+        const key = `${ctx!.sub.record.id}:${charge.key}`
         let increment: Big
         if (meter.aggregation === 'count') increment = ONE
         else if (meter.aggregation === 'sum') increment = numericToDecimal(c.value!)

@@ -6,8 +6,8 @@
 import type { FeatureConfig, PlanConfig } from '@meterkit/protocol'
 import type Database from 'better-sqlite3'
 import type Big from 'big.js'
-import type { LoadedSubscription } from '../billing/subscriptions.js'
-import { billingPeriodAt, contextAt } from './plan-context.js'
+import type { LoadedSubscription } from '../../../billing/subscriptions.js'
+import { billingPeriodAt, contextAt } from '../../../credits/plan-context.js'
 import type { Notify } from './sqlite-credits.js'
 
 const SWEEP_MS = 5_000

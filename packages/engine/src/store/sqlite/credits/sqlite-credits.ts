@@ -14,12 +14,13 @@ import {
 import { formatMoney, roundMoney } from '../../../rating/index.js'
 import { boundaryAfter } from '../../../billing/timeline.js'
 import type { CreditFailure, CreditResult, CreditStore, GrantRequest, Page, ReservationAnswer } from '../../port.js'
-import type { LoadedSubscription, SubscriptionRows } from '../billing/subscriptions.js'
+import type { LoadedSubscription } from '../../../billing/subscriptions.js'
+import type { SqliteSubscriptionRows } from '../billing/subscription-rows.js'
 import type { UsageReader } from '../usage-reader.js'
 import type { EventFoldRow } from '../derived.js'
 import { CreditCosts } from './credit-costs.js'
 import { CreditRows } from './credit-rows.js'
-import { contextAt, creditCharges, subsOf } from './plan-context.js'
+import { contextAt, creditCharges } from '../../../credits/plan-context.js'
 import { LimitAlerts } from './limit-alerts.js'
 
 
@@ -45,7 +46,7 @@ export class SqliteCredits implements CreditStore {
 
   constructor(
     private readonly db: Database.Database,
-    private readonly subs: SubscriptionRows,
+    private readonly subs: SqliteSubscriptionRows,
     private readonly config: (tenantId: number) => { version: number; config: TenantConfig },
     private readonly notify: Notify = () => undefined,
     usage?: (tenantId: number, customerId: string, meter: string, fromMs: number, toMs: number) => Big,
@@ -92,7 +93,7 @@ export class SqliteCredits implements CreditStore {
   private change<T extends object>(
     tenantId: number, customerId: string, nowMs: number, op: (s: CustomerCredits) => Outcome<T, string> | undefined,
   ): (Outcome<T, string> & { state?: CustomerCredits }) | undefined {
-    const subs = subsOf(this.subs, tenantId, customerId)
+    const subs = this.subs.loadCustomer(tenantId, customerId)
     let state = this.renewPlanGrants(tenantId, customerId, subs, this.rows.load(tenantId, customerId), nowMs)
     const out = op(state)
     if (out === undefined || !out.ok) return out
@@ -111,7 +112,7 @@ export class SqliteCredits implements CreditStore {
   private renewPlanGrants(tenantId: number, customerId: string, subs: readonly LoadedSubscription[], state: CustomerCredits, nowMs: number): CustomerCredits {
     for (const sub of subs) {
       const t = sub.timeline
-      const key = `${tenantId}:${sub.row.id}`
+      const key = `${tenantId}:${sub.record.id}`
       let periodStart = this.renewedThrough.get(key) ?? t.startMs
       if (periodStart > nowMs) continue
       for (;;) {
@@ -119,7 +120,7 @@ export class SqliteCredits implements CreditStore {
         const end = boundaryAfter(t, periodStart)
         if (ctx === undefined || end === undefined) break
         ;(ctx.plan.grants ?? []).forEach((g, i) => {
-          const series = `${sub.row.id}:${ctx.plan.key}:${i}`
+          const series = `${sub.record.id}:${ctx.plan.key}:${i}`
           const out = g.recurring === undefined
             ? (periodStart === t.startMs || periodStart === ctx.phase.startMs
               ? addGrant(state, { id: series, credits: g.credits, priority: g.priority, effectiveAtMs: periodStart, expiresAfter: g.expiresAfter, rollover: g.rollover, source: `plan ${ctx.plan.key}` }, nowMs)
@@ -239,7 +240,7 @@ export class SqliteCredits implements CreditStore {
     const cacheKey = `${tenantId}\u0000${customerId}`
     let subs = this.subsCache.get(cacheKey)
     if (subs === undefined) {
-      subs = subsOf(this.subs, tenantId, customerId)
+      subs = this.subs.loadCustomer(tenantId, customerId)
       if (this.subsCache.size >= 100_000) this.subsCache.clear()
       this.subsCache.set(cacheKey, subs)
     }
@@ -273,7 +274,7 @@ export class SqliteCredits implements CreditStore {
   async balance(tenantId: number, customerId: string, nowMs: number): Promise<BalanceView> {
     this.catchUp()
     return this.db.transaction(() => {
-      const subs = subsOf(this.subs, tenantId, customerId)
+      const subs = this.subs.loadCustomer(tenantId, customerId)
       const state = this.renewPlanGrants(tenantId, customerId, subs, this.rows.load(tenantId, customerId), nowMs)
       return balanceView(state, nowMs)
     }).immediate()
@@ -319,7 +320,7 @@ export class SqliteCredits implements CreditStore {
       const id = input.id ?? newId('topup')
       const out = this.change(tenantId, customerId, nowMs, (s) => addGrant(s, { id, credits: input.credits, expiresAfter: input.expiresAfter, kind: 'top_up', source: 'top-up' }, nowMs))
       if (out === undefined || !out.ok) return invalid(grantMessage(out))
-      const amount = out.duplicate ? input.amount ?? '' : this.recordPurchase(tenantId, customerId, subsOf(this.subs, tenantId, customerId), id, decimal(input.credits), input.amount, nowMs)
+      const amount = out.duplicate ? input.amount ?? '' : this.recordPurchase(tenantId, customerId, this.subs.loadCustomer(tenantId, customerId), id, decimal(input.credits), input.amount, nowMs)
       return { ok: true, value: { grantId: id, credits: input.credits, amount, created: !out.duplicate, view: balanceView(out.state, nowMs) } }
     }).immediate()
   }
@@ -329,7 +330,7 @@ export class SqliteCredits implements CreditStore {
       this.stmt.ensureCustomer.run(tenantId, customerId, nowMs)
       this.stmt.putAutoTopUp.run(tenantId, customerId, input.threshold, input.credits, input.amount ?? null, 1)
       // Already below the threshold: this is a crossing too.
-      const subs = subsOf(this.subs, tenantId, customerId)
+      const subs = this.subs.loadCustomer(tenantId, customerId)
       const state = this.renewPlanGrants(tenantId, customerId, subs, this.rows.load(tenantId, customerId), nowMs)
       this.afterChange(tenantId, customerId, subs, state, nowMs)
       return { ...input, view: balanceView(this.rows.load(tenantId, customerId), nowMs) }
@@ -355,7 +356,7 @@ export class SqliteCredits implements CreditStore {
         return { ok: true, value: { answer: { id, customerId: known.customer_id, granted: known.granted === 1, available: known.available, credits: known.credits, expiresAtMs: known.expires_at }, created: false } }
       }
       this.stmt.ensureCustomer.run(tenantId, input.customerId, nowMs)
-      const block = this.blocks(tenantId, subsOf(this.subs, tenantId, input.customerId), nowMs)
+      const block = this.blocks(tenantId, this.subs.loadCustomer(tenantId, input.customerId), nowMs)
       const out = this.change(tenantId, input.customerId, nowMs, (s) => hold(s, { reservationId: id, credits: input.credits, ttlMs: input.ttlMs, block }, nowMs))
       if (out === undefined || !out.ok) return invalid(`credits: ${out?.message ?? 'invalid'}`)
       const answer = { id, customerId: input.customerId, granted: out.granted, available: formatDecimal(out.available), credits: decimal(input.credits).toString(), expiresAtMs: out.expiresAtMs }
@@ -386,7 +387,7 @@ export class SqliteCredits implements CreditStore {
    * when more is due, a refund (to the grants the credits came from) when less.
    */
   adjustCharged(tenantId: number, customerId: string, sub: LoadedSubscription, chargeKey: string, fromMs: number, expected: Big, eventIds: string[], reason: string, atMs: number): void {
-    const diff = expected.minus(this.costs.charged(tenantId, customerId, sub.row.id, chargeKey, fromMs))
+    const diff = expected.minus(this.costs.charged(tenantId, customerId, sub.record.id, chargeKey, fromMs))
     if (diff.eq(0) || eventIds.length === 0) return
     const out = this.change(tenantId, customerId, atMs, (s) => {
       if (diff.gt(0)) return deduct(s, { credits: diff, eventIds }, atMs)
@@ -395,7 +396,7 @@ export class SqliteCredits implements CreditStore {
       return r.ok ? r : undefined
     })
     // A refund larger than these events' deductions (never charged in real time) changes nothing.
-    if (out?.ok) this.costs.correct(tenantId, customerId, sub.row.id, chargeKey, fromMs, diff)
+    if (out?.ok) this.costs.correct(tenantId, customerId, sub.record.id, chargeKey, fromMs, diff)
   }
 
   /**

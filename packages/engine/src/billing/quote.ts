@@ -4,17 +4,17 @@
 // dimensions come out as the invoice would have them.
 import type { JsonValue, Properties } from '@meterkit/protocol'
 import type Big from 'big.js'
-import { ZERO, decimal, numericToDecimal, compareNumeric } from '../../../decimal.js'
-import { compileMeter, contribution } from '../../../meters/meter.js'
-import { formatMoney, incrementCost, roundMoney } from '../../../rating/index.js'
-import { usageCharges } from '../../../billing/lines.js'
-import type { BillingResult, Quote } from '../../../billing/model.js'
-import type { UsageReader } from '../usage-reader.js'
+import { ZERO, decimal, numericToDecimal, compareNumeric } from '../decimal.js'
+import { compileMeter, contribution } from '../meters/meter.js'
+import { formatMoney, incrementCost, roundMoney } from '../rating/index.js'
 import { contextAt, pricedFrom } from '../credits/plan-context.js'
-import type { SubscriptionRows } from './subscriptions.js'
+import type { Tx } from '../store/storage.js'
+import { usageCharges } from './lines.js'
+import type { BillingResult, Quote } from './model.js'
+import { customerSubscriptions } from './subscriptions.js'
 
-export function quote(subs: SubscriptionRows, reader: UsageReader, tenantId: number, input: { customerId: string; event: string; properties: Properties }, nowMs: number): BillingResult<Quote> {
-  const ctx = contextAt(subs.byCustomer(tenantId, input.customerId).map((row) => subs.load(tenantId, row)), nowMs)
+export async function quote(tx: Tx, tenantId: number, input: { customerId: string; event: string; properties: Properties }, nowMs: number): Promise<BillingResult<Quote>> {
+  const ctx = contextAt(await customerSubscriptions(tx, tenantId, input.customerId), nowMs)
   if (ctx === undefined) return { ok: false, code: 'not_found', message: 'customerId: the customer has no subscription in effect to price with' }
   const plan = ctx.plan
   const lines: Quote['lines'] = []
@@ -30,7 +30,7 @@ export function quote(subs: SubscriptionRows, reader: UsageReader, tenantId: num
     const dimName = charge.model === 'dimensional' ? charge.dimension : undefined
     const dimIndex = dimName === undefined ? -1 : meter.groupBy.indexOf(dimName)
     const dimKey = dimIndex < 0 ? undefined : JSON.stringify((JSON.parse(c.groupKey) as JsonValue[])[dimIndex] ?? null)
-    const usage = reader.usage(tenantId, {
+    const usage = await tx.usage.usage(tenantId, {
       customerId: input.customerId, meter: meter.key, fromMs: pricedFrom(ctx, nowMs), toMs: nowMs + 1, window: 'none',
       groupBy: dimName === undefined ? [] : [dimName],
     })

@@ -1,9 +1,8 @@
 // Which plan prices a customer's usage at an instant, and the billing period the usage falls in.
 import type { PlanConfig } from '@meterkit/protocol'
-import { type Phase, phaseAt } from '../../../billing/timeline.js'
-import type { UsageCharge } from '../../../rating/index.js'
-import { type LoadedSubscription, type SubscriptionRows, periodStartAt } from '../billing/subscriptions.js'
-import { boundaryAfter } from '../../../billing/timeline.js'
+import { type Phase, boundaryAfter, phaseAt } from '../billing/timeline.js'
+import { type LoadedSubscription, periodStartAt } from '../billing/subscriptions.js'
+import type { UsageCharge } from '../rating/index.js'
 
 export interface PlanContext {
   sub: LoadedSubscription
@@ -37,8 +36,4 @@ export function pricedFrom(ctx: PlanContext, ms: number): number {
 /** The billing period [start, end) holding `ms`, cut by plan changes that restart periods and by the end of service. */
 export function billingPeriodAt(sub: LoadedSubscription, ms: number): { startMs: number; endMs: number } {
   return { startMs: periodStartAt(sub.timeline, ms), endMs: boundaryAfter(sub.timeline, ms) ?? ms + 1 }
-}
-
-export function subsOf(rows: SubscriptionRows, tenantId: number, customerId: string): LoadedSubscription[] {
-  return rows.byCustomer(tenantId, customerId).map((row) => rows.load(tenantId, row))
 }

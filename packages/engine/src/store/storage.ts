@@ -1,0 +1,53 @@
+// The storage port: transactions and the storage primitives the engine's services are written
+// over. A store (store/sqlite, store/postgres) implements it with SQL and mechanics only; every
+// rule of the business lives in the services of the domain folders, once, whatever the store.
+//
+// Methods answer `Awaitable<T>`: the SQLite store answers synchronously inside its transaction,
+// the PostgreSQL store with promises. Services always `await`, so they run on either.
+import type { TenantConfig } from '@meterkit/protocol'
+import type { BillingChangeRows, InvoiceRows, PurchaseRows, SubscriptionRows } from '../billing/storage.js'
+import type { CreditLedgerAccess } from '../credits/storage.js'
+import type { EventReads, UsageReads } from '../meters/storage.js'
+import type { OutboxWrites } from '../webhooks/storage.js'
+
+export type Awaitable<T> = T | Promise<T>
+
+export type TransactionMode = 'read' | 'write'
+
+/**
+ * One transaction's view of storage. `read` transactions see one consistent snapshot; `write`
+ * transactions hold the store's write lock from their start, so what they read stays true until
+ * they commit.
+ */
+export interface Tx {
+  readonly configs: ConfigReads
+  readonly customers: CustomerRows
+  readonly events: EventReads
+  readonly usage: UsageReads
+  readonly subscriptions: SubscriptionRows
+  readonly invoices: InvoiceRows
+  readonly billingChanges: BillingChangeRows
+  readonly purchases: PurchaseRows
+  readonly credits: CreditLedgerAccess
+  readonly outbox: OutboxWrites
+}
+
+export interface Storage {
+  /**
+   * Runs `fn` in one transaction and commits when it resolves (rolls back when it throws).
+   * Transactions of one store never interleave on a connection.
+   */
+  transaction<T>(mode: TransactionMode, fn: (tx: Tx) => Promise<T>): Promise<T>
+}
+
+export interface ConfigReads {
+  /** The tenant's current configuration (version 0, empty, before the first apply). */
+  current(tenantId: number): Awaitable<{ version: number; config: TenantConfig }>
+}
+
+export interface CustomerRows {
+  /** Creates the customer with defaults when it does not exist yet. */
+  ensure(tenantId: number, customerId: string, nowMs: number): Awaitable<void>
+  /** The customer's time zone (`UTC` for an unknown customer). */
+  timeZone(tenantId: number, customerId: string): Awaitable<string>
+}

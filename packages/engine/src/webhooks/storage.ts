@@ -1,0 +1,8 @@
+// What services need of the webhook outbox inside their transactions: enqueued deliveries commit
+// with the change that caused them, or not at all.
+import type { Awaitable } from '../store/storage.js'
+import type { WebhookData, WebhookEndpoint, WebhookEventType } from './payloads.js'
+
+export interface OutboxWrites {
+  enqueue<T extends WebhookEventType>(tenantId: number, endpoints: readonly WebhookEndpoint[], type: T, data: WebhookData[T], atMs: number): Awaitable<string[]>
+}
