@@ -8,6 +8,7 @@ import { formatMoney, minorUnits, roundMoney } from '../rating/index.js'
 import { contextAt } from '../credits/plan-context.js'
 import type { Page } from '../store/port.js'
 import type { Storage, Tx } from '../store/storage.js'
+import type { CreditsService } from '../credits/credits-service.js'
 import { decodeCursor, encodeCursor } from '../store/cursor.js'
 import { invoiceFinalizedData } from '../webhooks/payloads.js'
 import { reconcileCredits } from './credit-close.js'
@@ -31,8 +32,8 @@ const fail = (code: 'not_found' | 'invalid' | 'conflict', message: string) => ({
 
 export interface BillingServiceDeps {
   storage: Storage
-  /** Deducts the credit-priced usage of every event stored so far (before periods close on them). */
-  catchUpCredits: () => Promise<void>
+  /** The credit ledger: overage, and the credits of credit-priced charges at a period's close. */
+  credits: CreditsService
 }
 
 export class BillingService implements BillingStore {
@@ -140,7 +141,7 @@ export class BillingService implements BillingStore {
 
   async run(tenantId: number, untilMs: number, nowMs: number): Promise<BillingRunResult> {
     // Every credit-priced event stored so far is deducted before periods close on them.
-    await this.deps.catchUpCredits()
+    await this.deps.credits.catchUp()
     const { ids, graceMs } = await this.storage.transaction('write', async (tx) => {
       await scanLateEvents(tx, await tx.events.maxSeq())
       const graceMs = gracePeriodMs((await tx.configs.current(tenantId)).config)
@@ -205,7 +206,7 @@ export class BillingService implements BillingStore {
       const billedAt = await tx.invoices.atBoundary(tenantId, s.record.id, prev)
       const billed = billedAt === undefined || billedAt.status === 'void' ? [] : await tx.invoices.lines(tenantId, billedAt.id)
       // The period's credits are final before its overage is invoiced.
-      if (final && !preview) await reconcileCredits(tx, usage, tenantId, s, prev, b, { closing: true, reason: 'period close', atMs: b })
+      if (final && !preview) await reconcileCredits(tx, this.deps.credits, usage, tenantId, s, prev, b, { closing: true, reason: 'period close', atMs: b })
       await usage.load(segments(t, prev, b))
       lines.push(...closingLines(t, currency, prev, b, billed, usage.source))
       if (!preview) lines.push(...await this.adjustments(tx, tenantId, s, currency, final))
@@ -243,7 +244,7 @@ export class BillingService implements BillingStore {
     const lines: InvoiceLine[] = []
     const customerId = s.record.customerId
     if (plan.creditPrice !== undefined) {
-      const owed = settle ? await tx.credits.settleOverage(tenantId, customerId, invoiceId, b, b) : await tx.credits.owed(tenantId, customerId)
+      const owed = settle ? await this.deps.credits.settleOverage(tx, tenantId, customerId, invoiceId, b, b) : await this.deps.credits.owed(tx, tenantId, customerId)
       if (owed.gt(0)) {
         lines.push({
           chargeKey: 'overage', kind: 'overage', description: `Credits beyond the grants: ${owed.toString()} × ${plan.creditPrice}`,
@@ -264,14 +265,14 @@ export class BillingService implements BillingStore {
 
   /** A void or amend of an event already charged: its credit-priced charges are recounted and the difference deducted or refunded. */
   async correctCredits(tx: Tx, tenantId: number, event: { id: string; customerId: string; ts: number; seq: number }, nowMs: number): Promise<void> {
-    if (event.seq > await tx.credits.watermark()) return // not charged yet: the fold sees the corrected event
+    if (event.seq > await this.deps.credits.watermark(tx)) return // not charged yet: the fold sees the corrected event
     for (const s of await customerSubscriptions(tx, tenantId, event.customerId)) {
       const t = s.timeline
       if (event.ts < t.startMs || (t.endMs !== null && event.ts >= t.endMs)) continue
       const from = periodStartAt(t, event.ts)
       const to = boundaryAfter(t, event.ts) ?? event.ts + 1
       const usage = new BillingUsage(tx, tenantId, event.customerId, t.timeZone, 'scanning')
-      await reconcileCredits(tx, usage, tenantId, s, from, to, {
+      await reconcileCredits(tx, this.deps.credits, usage, tenantId, s, from, to, {
         closing: false, reason: 'event corrected', atMs: nowMs, eventIds: [event.id],
         only: (seg) => event.ts >= seg.fromMs && event.ts < seg.toMs,
       })

@@ -7,6 +7,7 @@ import { ZERO } from '../decimal.js'
 import { creditCharges } from '../credits/plan-context.js'
 import { type UsageCharge, rateCharge } from '../rating/index.js'
 import type { Tx } from '../store/storage.js'
+import type { CreditsService } from '../credits/credits-service.js'
 import type { LoadedSubscription } from './subscriptions.js'
 import { type Segment, segments } from './timeline.js'
 import type { BillingUsage } from './usage-source.js'
@@ -24,7 +25,7 @@ export function creditSegments(s: LoadedSubscription, fromMs: number, toMs: numb
  * open period) only what events added: price(total) − price(nothing), as real time charges it.
  */
 export async function reconcileCredits(
-  tx: Tx, usage: BillingUsage, tenantId: number, s: LoadedSubscription, fromMs: number, toMs: number,
+  tx: Tx, credits: CreditsService, usage: BillingUsage, tenantId: number, s: LoadedSubscription, fromMs: number, toMs: number,
   opts: { closing: boolean; reason: string; atMs: number; eventIds?: string[]; only?: (seg: Segment, charge: UsageCharge) => boolean },
 ): Promise<void> {
   const customerId = s.record.customerId
@@ -35,10 +36,10 @@ export async function reconcileCredits(
       if (opts.only && !opts.only(seg, charge)) continue
       const used = usage.source(seg, charge)
       const expected = opts.closing ? total(charge, used) : total(charge, used).minus(total(charge, { quantity: ZERO, byDimension: new Map() }))
-      await tx.credits.recount(tenantId, customerId, s.record.id, charge.key, seg.fromMs, charge.model === 'dimensional' ? used.byDimension ?? new Map() : new Map([['', used.quantity]]))
-      const charged = await tx.credits.charged(tenantId, customerId, s.record.id, charge.key, seg.fromMs)
+      await credits.recount(tx, tenantId, customerId, s.record.id, charge.key, seg.fromMs, charge.model === 'dimensional' ? used.byDimension ?? new Map() : new Map([['', used.quantity]]))
+      const charged = await credits.charged(tx, tenantId, customerId, s.record.id, charge.key, seg.fromMs)
       const ids = opts.eventIds ?? (expected.eq(charged) ? [] : (await tx.events.bySeqs(used.seqs)).map((e) => e.id))
-      await tx.credits.adjustCharged(tenantId, customerId, s, charge.key, seg.fromMs, expected, ids, opts.reason, opts.atMs)
+      await credits.adjustCharged(tx, tenantId, customerId, s, charge.key, seg.fromMs, expected, ids, opts.reason, opts.atMs)
     }
   }
 }

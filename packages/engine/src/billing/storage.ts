@@ -121,4 +121,6 @@ export interface BillingChangeRows {
 export interface PurchaseRows {
   uninvoiced(tenantId: number, customerId: string): Awaitable<{ grantId: string; credits: string; amount: string; atMs: number }[]>
   markInvoiced(tenantId: number, customerId: string, grantId: string, invoiceId: string): Awaitable<void>
+  /** Records a purchase once per grant (a repeated top-up id records nothing). */
+  record(tenantId: number, customerId: string, purchase: { grantId: string; credits: string; amount: string; atMs: number }): Awaitable<void>
 }

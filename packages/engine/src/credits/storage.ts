@@ -1,20 +1,58 @@
-// What billing asks of the credit ledger inside its transactions: the credits a credit-priced
-// charge's stretch was charged in real time, corrections of it, and overage at a period's close.
-import type Big from 'big.js'
-import type { LoadedSubscription } from '../billing/subscriptions.js'
+// What the credit ledger needs from storage: each customer's compact state beside its
+// append-only entries, reservations, thresholds, and the running totals of credit-priced usage.
+// Records, not rules: what a credit costs and in which order grants burn is decided in credits/.
+import type { Change, CustomerCredits, LedgerEntry } from './index.js'
 import type { Awaitable } from '../store/storage.js'
 
-export interface CreditLedgerAccess {
-  /** Events with seq up to this have had their credit-priced usage deducted. */
-  watermark(): Awaitable<number>
-  /** Replaces a stretch's quantities (per dimension value, '' for none) with a recount from its events. */
-  recount(tenantId: number, customerId: string, subscriptionId: string, chargeKey: string, fromMs: number, quantities: Map<string, Big>): Awaitable<void>
-  /** Credits a charge's stretch starting at `fromMs` has been charged: events plus corrections. */
-  charged(tenantId: number, customerId: string, subscriptionId: string, chargeKey: string, fromMs: number): Awaitable<Big>
-  /** Brings what a stretch was charged to `expected`, naming `eventIds`: a deduction or a refund. */
-  adjustCharged(tenantId: number, customerId: string, sub: LoadedSubscription, chargeKey: string, fromMs: number, expected: Big, eventIds: string[], reason: string, atMs: number): Awaitable<void>
-  /** Settles on an invoice the overage incurred before `periodEndMs`; answers the credits settled. */
-  settleOverage(tenantId: number, customerId: string, invoiceId: string, periodEndMs: number, atMs: number): Awaitable<Big>
-  /** Credits owed now (for previews). */
-  owed(tenantId: number, customerId: string): Awaitable<Big>
+export interface LedgerRows {
+  /** The customer's state (empty before its first entry). */
+  state(tenantId: number, customerId: string): Awaitable<CustomerCredits>
+  /** Appends the change's entries and stores its state. */
+  save(tenantId: number, customerId: string, change: Change): Awaitable<void>
+  /** Entries after entry number `afterN`, oldest first. */
+  entries(tenantId: number, customerId: string, afterN: number, limit: number): Awaitable<LedgerEntry[]>
+  /** The entries that name an event (the sources of a refund). */
+  entriesNaming(tenantId: number, customerId: string, eventId: string): Awaitable<LedgerEntry[]>
+  /** Deductions no grant covered (overage) and overage settlements, in entry order. */
+  overageEntries(tenantId: number, customerId: string): Awaitable<{ type: 'deduction' | 'overage_settled'; credits: string; atMs: number }[]>
+}
+
+export interface ReservationRecord {
+  id: string
+  customerId: string
+  credits: string
+  granted: boolean
+  /** As answered when the hold was made. */
+  available: string
+  expiresAtMs: number
+}
+
+export interface ReservationRows {
+  get(tenantId: number, id: string): Awaitable<ReservationRecord | undefined>
+  insert(tenantId: number, reservation: ReservationRecord, nowMs: number): Awaitable<void>
+}
+
+/** Automatic top-ups and once-per-crossing alerts: armed while the balance is at or above the threshold. */
+export interface ThresholdRows {
+  autoTopUp(tenantId: number, customerId: string): Awaitable<{ threshold: string; credits: string; amount: string | null; armed: boolean } | undefined>
+  putAutoTopUp(tenantId: number, customerId: string, setting: { threshold: string; credits: string; amount: string | null }, armed: boolean): Awaitable<void>
+  setAutoTopUpArmed(tenantId: number, customerId: string, armed: boolean): Awaitable<void>
+  /** Whether the alert is armed; undefined before it was ever set. */
+  alert(tenantId: number, customerId: string, kind: string): Awaitable<boolean | undefined>
+  putAlert(tenantId: number, customerId: string, kind: string, armed: boolean): Awaitable<void>
+}
+
+/**
+ * Credit-priced usage charged so far, per charge stretch (subscription and charge, and the start
+ * of the stretch) and dimension value ('' for none): quantities and what they were charged,
+ * corrections of the stretch, and the values a unique_count stretch has seen.
+ */
+export interface ChargeTotalRows {
+  totals(tenantId: number, customerId: string, charge: string, fromMs: number): Awaitable<{ dimension: string; quantity: string; credits: string }[]>
+  putTotal(tenantId: number, customerId: string, charge: string, fromMs: number, dimension: string, quantity: string, credits: string): Awaitable<void>
+  correction(tenantId: number, customerId: string, charge: string, fromMs: number): Awaitable<string | undefined>
+  putCorrection(tenantId: number, customerId: string, charge: string, fromMs: number, credits: string): Awaitable<void>
+  /** Adds a value the stretch has seen; true when it is new. */
+  addUnique(tenantId: number, customerId: string, charge: string, fromMs: number, dimension: string, value: string): Awaitable<boolean>
+  clearUniques(tenantId: number, customerId: string, charge: string, fromMs: number): Awaitable<void>
 }

@@ -16,6 +16,8 @@ export interface EventRecord {
   properties: string
   source: EventSource
   status: string
+  reservationId: string | null
+  receivedAtMs: number
 }
 
 export interface EventReads {
@@ -23,6 +25,8 @@ export interface EventReads {
   maxSeq(): Awaitable<number>
   /** A customer's events with a time in [fromMs, toMs), in no particular order. */
   customerRange(tenantId: number, customerId: string, fromMs: number, toMs: number): Awaitable<EventRecord[]>
+  /** The events with seq in (afterSeq, toSeq], by seq (what a fold pass reads). */
+  range(afterSeq: number, toSeq: number): Awaitable<EventRecord[]>
   /** Where and when the events with seq in (afterSeq, toSeq] happened, by seq. */
   arrivals(afterSeq: number, toSeq: number): Awaitable<{ seq: number; tenantId: number; customerId: string; timestampMs: number }[]>
   /** The ids and times of events by seq, in the order asked. */

@@ -6,7 +6,7 @@
 // the PostgreSQL store with promises. Services always `await`, so they run on either.
 import type { TenantConfig } from '@meterkit/protocol'
 import type { BillingChangeRows, InvoiceRows, PurchaseRows, SubscriptionRows } from '../billing/storage.js'
-import type { CreditLedgerAccess } from '../credits/storage.js'
+import type { ChargeTotalRows, LedgerRows, ReservationRows, ThresholdRows } from '../credits/storage.js'
 import type { EventReads, UsageReads } from '../meters/storage.js'
 import type { OutboxWrites } from '../webhooks/storage.js'
 
@@ -28,7 +28,11 @@ export interface Tx {
   readonly invoices: InvoiceRows
   readonly billingChanges: BillingChangeRows
   readonly purchases: PurchaseRows
-  readonly credits: CreditLedgerAccess
+  readonly ledger: LedgerRows
+  readonly reservations: ReservationRows
+  readonly thresholds: ThresholdRows
+  readonly chargeTotals: ChargeTotalRows
+  readonly watermarks: WatermarkRows
   readonly outbox: OutboxWrites
 }
 
@@ -50,4 +54,12 @@ export interface CustomerRows {
   ensure(tenantId: number, customerId: string, nowMs: number): Awaitable<void>
   /** The customer's time zone (`UTC` for an unknown customer). */
   timeZone(tenantId: number, customerId: string): Awaitable<string>
+}
+
+/** Progress of a fold over the events, by name: events with seq up to the mark are folded. */
+export type WatermarkName = 'credits'
+
+export interface WatermarkRows {
+  get(name: WatermarkName): Awaitable<number>
+  set(name: WatermarkName, seq: number): Awaitable<void>
 }

@@ -5,10 +5,15 @@ import type Database from 'better-sqlite3'
 import type { EventReads, EventRecord } from '../../meters/storage.js'
 import type { DerivedState, EventFoldRow } from './derived.js'
 
-const FIELDS = 'e.seq, e.tenant_id, e.id, e.event, e.customer_id, e.ts, coalesce(e.current, e.properties) AS properties, e.source, e.status'
+const FIELDS = 'e.seq, e.tenant_id, e.id, e.event, e.customer_id, e.ts, coalesce(e.current, e.properties) AS properties, e.source, e.status, e.reservation_id, e.received_at'
 
-export function toEventRecord(r: EventFoldRow): EventRecord {
-  return { seq: r.seq, tenantId: r.tenant_id, id: r.id, event: r.event, customerId: r.customer_id, timestampMs: r.ts, properties: r.properties, source: r.source, status: r.status }
+type Row = EventFoldRow & { reservation_id: string | null; received_at: number }
+
+export function toEventRecord(r: Row): EventRecord {
+  return {
+    seq: r.seq, tenantId: r.tenant_id, id: r.id, event: r.event, customerId: r.customer_id, timestampMs: r.ts, properties: r.properties,
+    source: r.source, status: r.status, reservationId: r.reservation_id, receivedAtMs: r.received_at,
+  }
 }
 
 export class SqliteEventReads implements EventReads {
@@ -23,6 +28,7 @@ export class SqliteEventReads implements EventReads {
       ),
       // The unary + keeps SQLite on the rowid range (the few events past the watermark).
       tail: db.prepare(`SELECT ${FIELDS} FROM events e WHERE e.seq > ? AND +e.tenant_id = ? AND +e.customer_id = ? AND +e.ts >= ? AND +e.ts < ?`),
+      range: db.prepare(`SELECT ${FIELDS} FROM events e WHERE e.seq > ? AND e.seq <= ? ORDER BY e.seq`),
       arrivals: db.prepare('SELECT seq, tenant_id, customer_id, ts FROM events WHERE seq > ? AND seq <= ?').raw(),
       bySeq: db.prepare('SELECT id, ts FROM events WHERE seq = ?').raw(),
     }
@@ -35,9 +41,13 @@ export class SqliteEventReads implements EventReads {
   customerRange(tenantId: number, customerId: string, fromMs: number, toMs: number): EventRecord[] {
     // all() rather than iterate(): one call into SQLite per range is several times faster than a
     // step per row, and one customer's period is small.
-    const rows = this.stmt.indexed.all(tenantId, customerId, fromMs, toMs) as EventFoldRow[]
-    rows.push(...(this.stmt.tail.all(this.derived.watermark(), tenantId, customerId, fromMs, toMs) as EventFoldRow[]))
+    const rows = this.stmt.indexed.all(tenantId, customerId, fromMs, toMs) as Row[]
+    rows.push(...(this.stmt.tail.all(this.derived.watermark(), tenantId, customerId, fromMs, toMs) as Row[]))
     return rows.map(toEventRecord)
+  }
+
+  range(afterSeq: number, toSeq: number): EventRecord[] {
+    return (this.stmt.range.all(afterSeq, toSeq) as Row[]).map(toEventRecord)
   }
 
   arrivals(afterSeq: number, toSeq: number): { seq: number; tenantId: number; customerId: string; timestampMs: number }[] {

@@ -5,10 +5,10 @@ import { statSync } from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
 import { openDatabase } from './connection.js'
 import { DerivedState } from './derived.js'
-import { SqliteSubscriptionRows } from './billing/subscription-rows.js'
-import { SqliteCredits, usageOf } from './credits/sqlite-credits.js'
 import { UsageReader } from './usage-reader.js'
-import { WebhookOutbox } from '../../webhooks/index.js'
+import { CREDITS_FOLD_PASS, CreditsService } from '../../credits/credits-service.js'
+import { SqliteStorage } from './sqlite-storage.js'
+import { sqliteTx } from './sqlite-tx.js'
 
 const { path, foldIntervalMs, checkpointIntervalMs, maxWalBytes } = workerData as {
   path: string
@@ -19,9 +19,8 @@ const { path, foldIntervalMs, checkpointIntervalMs, maxWalBytes } = workerData a
 const db = openDatabase(path, { busyTimeoutMs: 30_000 })
 db.pragma('wal_autocheckpoint = 0')
 const derived = new DerivedState(db)
-const outbox = new WebhookOutbox(db)
-const credits = new SqliteCredits(db, new SqliteSubscriptionRows(db), (tenantId) => derived.tenant(tenantId), (tenantId, type, data, atMs) =>
-  outbox.enqueue(tenantId, derived.tenant(tenantId).config.webhooks ?? [], type as never, data as never, atMs), usageOf(new UsageReader(db, derived)))
+const storage = new SqliteStorage(db, sqliteTx(db, { derived, usage: new UsageReader(db, derived), config: (tenantId) => derived.tenant(tenantId) }))
+const credits = new CreditsService(storage)
 
 function walBytes(): number {
   try {
@@ -31,19 +30,25 @@ function walBytes(): number {
   }
 }
 
-function foldAll(): void {
+let folding = false
+
+async function foldAll(): Promise<void> {
+  if (folding) return
+  folding = true
   try {
-    while (derived.foldConcurrently(50_000) === 50_000) {
+    while (await storage.exclusive(() => derived.foldConcurrently(50_000)) === 50_000) {
       // keep going until caught up
     }
     // Credit-priced usage is deducted in passes large enough that each customer's state is loaded
     // and written once for many events (smaller passes measured several times slower).
-    while (credits.fold(20_000) === 20_000) {
+    while (await credits.fold(CREDITS_FOLD_PASS) === CREDITS_FOLD_PASS) {
       // keep going until caught up
     }
   } catch (err) {
     // Retried on the next tick; readers fold the events past the watermark themselves.
     console.error(JSON.stringify({ level: 'warn', message: 'folding derived state failed; will retry', error: String(err) }))
+  } finally {
+    folding = false
   }
 }
 
@@ -58,15 +63,19 @@ function checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): void {
   }
 }
 
-const foldTimer = setInterval(foldAll, foldIntervalMs)
+const foldTimer = setInterval(() => void foldAll(), foldIntervalMs)
 const checkpointTimer = setInterval(() => checkpoint('PASSIVE'), checkpointIntervalMs)
 
 parentPort!.on('message', (msg: { type: 'close' }) => {
   if (msg.type !== 'close') return
   clearInterval(foldTimer)
   clearInterval(checkpointTimer)
-  foldAll()
-  checkpoint('TRUNCATE')
-  db.close()
-  parentPort!.close()
+  const last = async () => {
+    while (folding) await new Promise((resolve) => setImmediate(resolve))
+    await foldAll()
+    checkpoint('TRUNCATE')
+    db.close()
+    parentPort!.close()
+  }
+  void last()
 })

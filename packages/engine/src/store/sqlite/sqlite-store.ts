@@ -33,16 +33,11 @@ import { GroupCommitter } from './group-commit.js'
 import { WriterThread } from './writer-thread.js'
 import { DerivedState, EMPTY_CONFIG } from './derived.js'
 import { UsageReader } from './usage-reader.js'
-import { SqliteSubscriptionRows } from './billing/subscription-rows.js'
-import { SqliteInvoiceRows } from './billing/invoice-rows.js'
-import { SqliteBillingChangeRows, SqlitePurchaseRows } from './billing/billing-change-rows.js'
-import { SqliteCredits, usageOf } from './credits/sqlite-credits.js'
 import { SqliteWebhookStore } from '../../webhooks/index.js'
 import { BillingService } from '../../billing/billing-service.js'
-import type { CreditStore } from '../port.js'
-import type { Tx } from '../storage.js'
-import { SqliteEventReads } from './event-reads.js'
-import { SqliteCustomerRows, SqliteStorage } from './sqlite-storage.js'
+import { CreditsService } from '../../credits/credits-service.js'
+import { SqliteStorage } from './sqlite-storage.js'
+import { sqliteTx } from './sqlite-tx.js'
 
 export interface SqliteStoreOptions {
   /** How long a writer waits for another process's lock before failing, in ms. */
@@ -132,10 +127,8 @@ export class SqliteStore implements Store {
   private readonly writerThread: WriterThread | undefined
   readonly storage: SqliteStorage
   readonly billing: BillingService
-  readonly credits: CreditStore
+  readonly credits: CreditsService
   readonly webhooks: SqliteWebhookStore
-  /** The ledger on this connection, synchronous (the credits fold; tests). */
-  readonly ledger: SqliteCredits
 
   constructor(readonly path: string, options: SqliteStoreOptions = {}) {
     this.db = openDatabase(path, { busyTimeoutMs: options.busyTimeoutMs })
@@ -152,43 +145,9 @@ export class SqliteStore implements Store {
     const config = (tenantId: number) => this.configOf(tenantId)
     this.webhooks = new SqliteWebhookStore(db)
     const outbox = this.webhooks.outbox
-    const subscriptions = new SqliteSubscriptionRows(db)
-    const ledger = new SqliteCredits(db, subscriptions, config, (tenantId, type, data, atMs) =>
-      outbox.enqueue(tenantId, config(tenantId).config.webhooks ?? [], type as never, data as never, atMs), usageOf(this.usageReader))
-    this.ledger = ledger
-    const tx: Tx = {
-      configs: { current: config },
-      customers: new SqliteCustomerRows(db),
-      events: new SqliteEventReads(db, this.derived),
-      usage: this.usageReader,
-      subscriptions,
-      invoices: new SqliteInvoiceRows(db),
-      billingChanges: new SqliteBillingChangeRows(db),
-      purchases: new SqlitePurchaseRows(db),
-      credits: {
-        watermark: () => ledger.watermark(),
-        recount: (...args) => ledger.costs.recount(...args),
-        charged: (...args) => ledger.costs.charged(...args),
-        adjustCharged: (...args) => ledger.adjustCharged(...args),
-        settleOverage: (...args) => ledger.settleOverage(...args),
-        owed: (...args) => ledger.owed(...args),
-      },
-      outbox,
-    }
-    this.storage = new SqliteStorage(db, tx)
-    const storage = this.storage
-    this.billing = new BillingService({ storage, catchUpCredits: () => storage.exclusive(() => ledger.catchUp()) })
-    // The ledger's operations open their own SQLite transactions: each waits its turn.
-    this.credits = {
-      balance: (...args) => storage.exclusive(() => ledger.balance(...args)),
-      ledger: (...args) => storage.exclusive(() => ledger.ledger(...args)),
-      grant: (...args) => storage.exclusive(() => ledger.grant(...args)),
-      voidGrant: (...args) => storage.exclusive(() => ledger.voidGrant(...args)),
-      topUp: (...args) => storage.exclusive(() => ledger.topUp(...args)),
-      setAutoTopUp: (...args) => storage.exclusive(() => ledger.setAutoTopUp(...args)),
-      reserve: (...args) => storage.exclusive(() => ledger.reserve(...args)),
-      release: (...args) => storage.exclusive(() => ledger.release(...args)),
-    }
+    this.storage = new SqliteStorage(db, sqliteTx(db, { derived: this.derived, usage: this.usageReader, config, outbox }))
+    this.credits = new CreditsService(this.storage)
+    this.billing = new BillingService({ storage: this.storage, credits: this.credits })
     this.stmt = {
       eventCore: db.prepare('SELECT seq, event, customer_id, ts, status, properties FROM events WHERE tenant_id = ? AND id = ?'),
       versions: db.prepare('SELECT version, action, properties, reason, at, key_id FROM event_versions WHERE tenant_id = ? AND id = ? ORDER BY version'),

@@ -43,6 +43,7 @@ export class SqlitePurchaseRows implements PurchaseRows {
     this.stmt = {
       uninvoiced: db.prepare('SELECT grant_id, credits, amount, at FROM credit_purchases WHERE tenant_id = ? AND customer_id = ? AND invoice_id IS NULL ORDER BY at, grant_id'),
       invoiced: db.prepare('UPDATE credit_purchases SET invoice_id = ? WHERE tenant_id = ? AND customer_id = ? AND grant_id = ?'),
+      record: db.prepare('INSERT OR IGNORE INTO credit_purchases (tenant_id, customer_id, grant_id, credits, amount, at) VALUES (?, ?, ?, ?, ?, ?)'),
     }
   }
 
@@ -53,5 +54,9 @@ export class SqlitePurchaseRows implements PurchaseRows {
 
   markInvoiced(tenantId: number, customerId: string, grantId: string, invoiceId: string): void {
     this.stmt.invoiced.run(invoiceId, tenantId, customerId, grantId)
+  }
+
+  record(tenantId: number, customerId: string, p: { grantId: string; credits: string; amount: string; atMs: number }): void {
+    this.stmt.record.run(tenantId, customerId, p.grantId, p.credits, p.amount, p.atMs)
   }
 }

@@ -4,29 +4,20 @@
 // once when few customers wait, else at most every SWEEP_MS, so a busy tenant costs one read per
 // active customer every few seconds, not one per event.
 import type { FeatureConfig, PlanConfig } from '@meterkit/protocol'
-import type Database from 'better-sqlite3'
-import type Big from 'big.js'
-import type { LoadedSubscription } from '../../../billing/subscriptions.js'
-import { billingPeriodAt, contextAt } from '../../../credits/plan-context.js'
-import type { Notify } from './sqlite-credits.js'
+import type { LoadedSubscription } from '../billing/subscriptions.js'
+import { ZERO, decimal } from '../decimal.js'
+import type { Tx } from '../store/storage.js'
+import { billingPeriodAt, contextAt } from './plan-context.js'
+import type { Notify } from './credits-service.js'
 
 const SWEEP_MS = 5_000
 const SWEEP_AT_ONCE = 50
 
 type Metered = Extract<FeatureConfig, { type: 'metered' }>
-type Usage = (tenantId: number, customerId: string, meter: string, fromMs: number, toMs: number) => Big
 
 export class LimitAlerts {
   private readonly pending = new Map<string, { tenantId: number; customerId: string; subs: readonly LoadedSubscription[]; features: readonly FeatureConfig[] }>()
   private lastSweepMs = Number.NEGATIVE_INFINITY
-  private readonly stmt
-
-  constructor(db: Database.Database, private readonly usage: Usage) {
-    this.stmt = {
-      alerted: db.prepare('SELECT armed FROM credit_alerts WHERE tenant_id = ? AND customer_id = ? AND kind = ?').pluck(),
-      mark: db.prepare('INSERT OR REPLACE INTO credit_alerts (tenant_id, customer_id, kind, armed) VALUES (?, ?, ?, 0)'),
-    }
-  }
 
   /** The customer had events in this pass: its metered features are checked at the next sweep. */
   note(tenantId: number, customerId: string, features: readonly FeatureConfig[], subs: readonly LoadedSubscription[]): void {
@@ -35,16 +26,16 @@ export class LimitAlerts {
   }
 
   /** Checks the noted customers when few wait or enough time passed; call when the fold has caught up. */
-  sweep(nowMs: number, notify: Notify): void {
+  async sweep(tx: Tx, nowMs: number, notify: Notify): Promise<void> {
     if (this.pending.size === 0) return
     if (this.pending.size > SWEEP_AT_ONCE && nowMs - this.lastSweepMs < SWEEP_MS) return
     this.lastSweepMs = nowMs
     const due = [...this.pending.values()]
     this.pending.clear()
-    for (const p of due) this.check(p.tenantId, p.customerId, p.features, p.subs, nowMs, notify)
+    for (const p of due) await this.check(tx, p.tenantId, p.customerId, p.features, p.subs, nowMs, notify)
   }
 
-  private check(tenantId: number, customerId: string, features: readonly FeatureConfig[], subs: readonly LoadedSubscription[], nowMs: number, notify: Notify): void {
+  private async check(tx: Tx, tenantId: number, customerId: string, features: readonly FeatureConfig[], subs: readonly LoadedSubscription[], nowMs: number, notify: Notify): Promise<void> {
     const ctx = contextAt(subs, nowMs)
     if (ctx === undefined) return
     for (const feature of metered(ctx.plan, features)) {
@@ -52,11 +43,12 @@ export class LimitAlerts {
       if (config === undefined) continue
       const period = billingPeriodAt(ctx.sub, nowMs)
       const kind = `limit.reached:${feature.key}:${period.startMs}`
-      if (this.stmt.alerted.get(tenantId, customerId, kind) !== undefined) continue
-      const used = this.usage(tenantId, customerId, config.key, period.startMs, nowMs + 1)
+      if ((await tx.thresholds.alert(tenantId, customerId, kind)) !== undefined) continue
+      const r = await tx.usage.usage(tenantId, { customerId, meter: config.key, fromMs: period.startMs, toMs: nowMs + 1, window: 'none', groupBy: [] })
+      const used = 'error' in r || r.value === null ? ZERO : decimal(r.value)
       if (used.lt(feature.limit)) continue
-      this.stmt.mark.run(tenantId, customerId, kind)
-      notify(tenantId, 'limit.reached', {
+      await tx.thresholds.putAlert(tenantId, customerId, kind, false)
+      await notify(tx, tenantId, 'limit.reached', {
         customerId, feature: feature.key, meter: config.key, limit: feature.limit, used: used.toString(), hard: feature.hard === true,
         periodStart: new Date(period.startMs).toISOString(), periodEnd: new Date(period.endMs).toISOString(),
       }, nowMs)

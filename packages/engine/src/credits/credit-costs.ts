@@ -2,26 +2,18 @@
 // additive meter (sum, count, unique_count), price(period total after) − price(total before),
 // so graduated and volume tiers price each event right. Other aggregations are priced when the
 // period closes; so is anything a correction or a falling volume price changes.
-import type Database from 'better-sqlite3'
 import type { JsonValue, MeterConfig } from '@meterkit/protocol'
 import type Big from 'big.js'
-import { ZERO, decimal, numericToDecimal } from '../../../decimal.js'
-import { canonicalJson } from '../../../json.js'
-import { type CompiledMeter, compileMeter, contribution } from '../../../meters/meter.js'
-import { type UsageCharge, incrementCost, rateCharge } from '../../../rating/index.js'
-import type { EventSource } from '../../port.js'
-import type { LoadedSubscription } from '../../../billing/subscriptions.js'
-import { contextAt, creditCharges, pricedFrom } from '../../../credits/plan-context.js'
+import { ZERO, decimal, numericToDecimal } from '../decimal.js'
+import { canonicalJson } from '../json.js'
+import { type CompiledMeter, compileMeter, contribution } from '../meters/meter.js'
+import type { EventRecord } from '../meters/storage.js'
+import { type UsageCharge, incrementCost, rateCharge } from '../rating/index.js'
+import type { LoadedSubscription } from '../billing/subscriptions.js'
+import type { Tx } from '../store/storage.js'
+import { contextAt, creditCharges, pricedFrom } from './plan-context.js'
 
-export interface CostedEvent {
-  id: string
-  status: string
-  reservation_id: string | null
-  event: string
-  ts: number
-  properties: string
-  source: EventSource
-}
+export type CostedEvent = Pick<EventRecord, 'id' | 'status' | 'reservationId' | 'event' | 'timestampMs' | 'properties' | 'source'>
 
 const ADDITIVE = new Set(['sum', 'count', 'unique_count'])
 
@@ -48,22 +40,7 @@ export interface CustomerCosts {
 const ONE = decimal(1)
 
 export class CreditCosts {
-  private readonly stmt
   private readonly compiled = new Map<string, CompiledMeter>()
-
-  constructor(db: Database.Database) {
-    this.stmt = {
-      totals: db.prepare('SELECT dimension, quantity, credits FROM credit_totals WHERE tenant_id = ? AND customer_id = ? AND charge = ? AND period_start = ?'),
-      putTotal: db.prepare(
-        `INSERT INTO credit_totals (tenant_id, customer_id, charge, period_start, dimension, quantity, credits) VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT DO UPDATE SET quantity = excluded.quantity, credits = excluded.credits`,
-      ),
-      correction: db.prepare('SELECT credits FROM credit_corrections WHERE tenant_id = ? AND customer_id = ? AND charge = ? AND period_start = ?').pluck(),
-      putCorrection: db.prepare('INSERT OR REPLACE INTO credit_corrections (tenant_id, customer_id, charge, period_start, credits) VALUES (?, ?, ?, ?, ?)'),
-      clearUniques: db.prepare('DELETE FROM credit_uniques WHERE tenant_id = ? AND customer_id = ? AND charge = ? AND period_start = ?'),
-      addUnique: db.prepare('INSERT OR IGNORE INTO credit_uniques (tenant_id, customer_id, charge, period_start, dimension, value) VALUES (?, ?, ?, ?, ?, ?)'),
-    }
-  }
 
   private readonly byObject = new WeakMap<MeterConfig, CompiledMeter>()
 
@@ -91,13 +68,13 @@ export class CreditCosts {
    * which equals the sum of the events' own increments, priced once. An event that settles a
    * reservation is priced on its own, at its place in the order, since its cost is its own.
    */
-  costCustomer(tenantId: number, customerId: string, subs: readonly LoadedSubscription[], events: readonly CostedEvent[]): CustomerCosts {
+  async costCustomer(tx: Tx, tenantId: number, customerId: string, subs: readonly LoadedSubscription[], events: readonly CostedEvent[]): Promise<CustomerCosts> {
     const stretches = new Map<string, Stretch>()
     const settlements: { event: CostedEvent; cost: Big }[] = []
     const charged = new Set<string>()
     for (const e of events) {
       if (e.status === 'voided') continue
-      const ctx = contextAt(subs, e.ts)
+      const ctx = contextAt(subs, e.timestampMs)
       const charges = ctx === undefined ? [] : creditCharges(ctx.plan)
       let properties: JsonValue | undefined
       let own = ZERO
@@ -110,33 +87,33 @@ export class CreditCosts {
         if (c === undefined) continue
         const dimIndex = charge.model === 'dimensional' ? meter.groupBy.indexOf(charge.dimension) : -1
         const dimension = dimIndex < 0 ? '' : JSON.stringify((JSON.parse(c.groupKey) as JsonValue[])[dimIndex] ?? null)
-        const from = pricedFrom(ctx!, e.ts)
+        const from = pricedFrom(ctx!, e.timestampMs)
         const key = `${ctx!.sub.record.id}:${charge.key}`
         let increment: Big
         if (meter.aggregation === 'count') increment = ONE
         else if (meter.aggregation === 'sum') increment = numericToDecimal(c.value!)
-        else increment = this.stmt.addUnique.run(tenantId, customerId, key, from, dimension, c.unique!).changes === 1 ? ONE : ZERO
+        else increment = (await tx.chargeTotals.addUnique(tenantId, customerId, key, from, dimension, c.unique!)) ? ONE : ZERO
         if (increment.eq(0)) continue
         const id = `${key}\u0000${from}`
         let st = stretches.get(id)
         if (st === undefined) {
-          const rows = this.stmt.totals.all(tenantId, customerId, key, from) as { dimension: string; quantity: string }[]
+          const rows = await tx.chargeTotals.totals(tenantId, customerId, key, from)
           const quantities = new Map(rows.map((r) => [r.dimension, decimal(r.quantity)]))
           st = { charge, key, from, start: new Map(quantities), now: quantities, settled: ZERO, dimensional: dimIndex >= 0 }
           stretches.set(id, st)
         }
         const before = st.now.get(dimension) ?? ZERO
         const after = before.plus(increment)
-        if (e.reservation_id !== null) {
+        if (e.reservationId !== null) {
           const raw = incrementCost(charge, before, after, dimIndex < 0 ? undefined : dimension, dimIndex < 0 ? undefined : st.now)
           const cost = raw.lt(0) ? ZERO : raw
           own = own.plus(cost)
           st.settled = st.settled.plus(cost)
         }
         st.now.set(dimension, after)
-        if (e.reservation_id === null) charged.add(e.id)
+        if (e.reservationId === null) charged.add(e.id)
       }
-      if (e.reservation_id !== null) settlements.push({ event: e, cost: own })
+      if (e.reservationId !== null) settlements.push({ event: e, cost: own })
     }
     let total = ZERO
     for (const st of stretches.values()) {
@@ -144,8 +121,8 @@ export class CreditCosts {
       const raw = this.priceOf(st.charge, st.now, st.dimensional).minus(this.priceOf(st.charge, st.start, st.dimensional)).minus(st.settled)
       const cost = raw.lt(0) ? ZERO : raw
       total = total.plus(cost)
-      for (const [dimension, quantity] of st.now) this.stmt.putTotal.run(tenantId, customerId, st.key, st.from, dimension, quantity.toString(), '0')
-      this.addCharged(tenantId, customerId, st.key, st.from, cost.plus(st.settled))
+      for (const [dimension, quantity] of st.now) await tx.chargeTotals.putTotal(tenantId, customerId, st.key, st.from, dimension, quantity.toString(), '0')
+      await this.addCharged(tx, tenantId, customerId, st.key, st.from, cost.plus(st.settled))
     }
     return { total, eventIds: events.filter((e) => charged.has(e.id)).map((e) => e.id), settlements }
   }
@@ -155,35 +132,35 @@ export class CreditCosts {
     return rateCharge(charge, usage).reduce((a, l) => a.plus(l.amount), ZERO)
   }
 
-  private addCharged(tenantId: number, customerId: string, key: string, fromMs: number, delta: Big): void {
+  private async addCharged(tx: Tx, tenantId: number, customerId: string, key: string, fromMs: number, delta: Big): Promise<void> {
     if (delta.eq(0)) return
-    const before = decimal((this.stmt.correction.get(tenantId, customerId, key, fromMs) as string | undefined) ?? '0')
-    this.stmt.putCorrection.run(tenantId, customerId, key, fromMs, before.plus(delta).toString())
+    const before = decimal((await tx.chargeTotals.correction(tenantId, customerId, key, fromMs)) ?? '0')
+    await tx.chargeTotals.putCorrection(tenantId, customerId, key, fromMs, before.plus(delta).toString())
   }
 
   /** Credits a charge's stretch starting at `fromMs` has been charged: events plus corrections. */
-  charged(tenantId: number, customerId: string, subscriptionId: string, chargeKey: string, fromMs: number): Big {
+  async charged(tx: Tx, tenantId: number, customerId: string, subscriptionId: string, chargeKey: string, fromMs: number): Promise<Big> {
     const key = `${subscriptionId}:${chargeKey}`
-    const rows = this.stmt.totals.all(tenantId, customerId, key, fromMs) as { credits: string }[]
-    const correction = this.stmt.correction.get(tenantId, customerId, key, fromMs) as string | undefined
+    const rows = await tx.chargeTotals.totals(tenantId, customerId, key, fromMs)
+    const correction = await tx.chargeTotals.correction(tenantId, customerId, key, fromMs)
     return rows.reduce((a, r) => a.plus(r.credits), decimal(correction ?? '0'))
   }
 
-  correct(tenantId: number, customerId: string, subscriptionId: string, chargeKey: string, fromMs: number, delta: Big): void {
-    this.addCharged(tenantId, customerId, `${subscriptionId}:${chargeKey}`, fromMs, delta)
+  async correct(tx: Tx, tenantId: number, customerId: string, subscriptionId: string, chargeKey: string, fromMs: number, delta: Big): Promise<void> {
+    await this.addCharged(tx, tenantId, customerId, `${subscriptionId}:${chargeKey}`, fromMs, delta)
   }
 
   /** Replaces a stretch's quantities (and unique values) with a recount from the events, after a correction. */
-  recount(tenantId: number, customerId: string, subscriptionId: string, chargeKey: string, fromMs: number, quantities: Map<string, Big>, uniques?: Map<string, string[]>): void {
+  async recount(tx: Tx, tenantId: number, customerId: string, subscriptionId: string, chargeKey: string, fromMs: number, quantities: Map<string, Big>, uniques?: Map<string, string[]>): Promise<void> {
     const key = `${subscriptionId}:${chargeKey}`
-    const rows = this.stmt.totals.all(tenantId, customerId, key, fromMs) as { dimension: string; credits: string }[]
+    const rows = await tx.chargeTotals.totals(tenantId, customerId, key, fromMs)
     const credits = new Map(rows.map((r) => [r.dimension, r.credits]))
     for (const dim of new Set([...credits.keys(), ...quantities.keys()])) {
-      this.stmt.putTotal.run(tenantId, customerId, key, fromMs, dim, (quantities.get(dim) ?? ZERO).toString(), credits.get(dim) ?? '0')
+      await tx.chargeTotals.putTotal(tenantId, customerId, key, fromMs, dim, (quantities.get(dim) ?? ZERO).toString(), credits.get(dim) ?? '0')
     }
     if (uniques !== undefined) {
-      this.stmt.clearUniques.run(tenantId, customerId, key, fromMs)
-      for (const [dim, values] of uniques) for (const v of values) this.stmt.addUnique.run(tenantId, customerId, key, fromMs, dim, v)
+      await tx.chargeTotals.clearUniques(tenantId, customerId, key, fromMs)
+      for (const [dim, values] of uniques) for (const v of values) await tx.chargeTotals.addUnique(tenantId, customerId, key, fromMs, dim, v)
     }
   }
 }
