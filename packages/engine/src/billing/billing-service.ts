@@ -8,6 +8,7 @@ import { formatMoney, minorUnits, roundMoney } from '../rating/index.js'
 import { contextAt } from '../credits/plan-context.js'
 import type { Page } from '../store/port.js'
 import type { Storage, Tx } from '../store/storage.js'
+import { readUsage } from '../meters/usage-reading.js'
 import type { CreditsService } from '../credits/credits-service.js'
 import { decodeCursor, encodeCursor } from '../store/cursor.js'
 import { invoiceFinalizedData } from '../webhooks/payloads.js'
@@ -413,7 +414,7 @@ export class BillingService implements BillingStore {
       if (ctx === undefined || !(ctx.plan.features ?? []).includes(featureKey)) return { ok: true, value: { allowed: false } }
       if (feature.type === 'boolean') return { ok: true, value: { allowed: true } }
       const fromMs = periodStartAt(ctx.sub.timeline, nowMs)
-      const result = await tx.usage.usage(tenantId, { customerId, meter: feature.meter, fromMs, toMs: nowMs + 1, window: 'none', groupBy: [] })
+      const result = await readUsage(tx, tenantId, { customerId, meter: feature.meter, fromMs, toMs: nowMs + 1, window: 'none', groupBy: [] })
       const used = 'error' in result || result.value === null ? ZERO : decimal(result.value)
       const limit = decimal(feature.limit)
       const remaining = limit.minus(used)

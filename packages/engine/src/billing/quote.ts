@@ -9,6 +9,7 @@ import { compileMeter, contribution } from '../meters/meter.js'
 import { formatMoney, incrementCost, roundMoney } from '../rating/index.js'
 import { contextAt, pricedFrom } from '../credits/plan-context.js'
 import type { Tx } from '../store/storage.js'
+import { readUsage } from '../meters/usage-reading.js'
 import { usageCharges } from './lines.js'
 import type { BillingResult, Quote } from './model.js'
 import { customerSubscriptions } from './subscriptions.js'
@@ -30,7 +31,7 @@ export async function quote(tx: Tx, tenantId: number, input: { customerId: strin
     const dimName = charge.model === 'dimensional' ? charge.dimension : undefined
     const dimIndex = dimName === undefined ? -1 : meter.groupBy.indexOf(dimName)
     const dimKey = dimIndex < 0 ? undefined : JSON.stringify((JSON.parse(c.groupKey) as JsonValue[])[dimIndex] ?? null)
-    const usage = await tx.usage.usage(tenantId, {
+    const usage = await readUsage(tx, tenantId, {
       customerId: input.customerId, meter: meter.key, fromMs: pricedFrom(ctx, nowMs), toMs: nowMs + 1, window: 'none',
       groupBy: dimName === undefined ? [] : [dimName],
     })

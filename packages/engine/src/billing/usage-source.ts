@@ -13,6 +13,7 @@ import type { EventRecord } from '../meters/storage.js'
 import { UsageAccumulator, type UsageResult } from '../meters/usage.js'
 import type { ChargeUsage, UsageCharge } from '../rating/index.js'
 import type { Tx } from '../store/storage.js'
+import { readUsage } from '../meters/usage-reading.js'
 import type { SourcedUsage, UsageSource } from './lines.js'
 import { usageCharges } from './lines.js'
 import type { Segment } from './timeline.js'
@@ -148,7 +149,7 @@ export class BillingUsage {
     const current = this.currentMeters!.get(charge.meter)
     const viaEvents = async () => (await this.loadScan(segment)).get(charge.key) ?? { quantity: ZERO, seqs: [] }
     if (snapshot === undefined || current === undefined || meterKey(snapshot) !== meterKey(current)) return viaEvents()
-    const result = await this.tx.usage.usage(this.tenantId, {
+    const result = await readUsage(this.tx, this.tenantId, {
       customerId: this.customerId, meter: charge.meter, fromMs: segment.fromMs, toMs: segment.toMs, window: 'none',
       groupBy: charge.model === 'dimensional' ? [charge.dimension] : [],
     })

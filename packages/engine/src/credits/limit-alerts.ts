@@ -7,6 +7,7 @@ import type { FeatureConfig, PlanConfig } from '@meterkit/protocol'
 import type { LoadedSubscription } from '../billing/subscriptions.js'
 import { ZERO, decimal } from '../decimal.js'
 import type { Tx } from '../store/storage.js'
+import { readUsage } from '../meters/usage-reading.js'
 import { billingPeriodAt, contextAt } from './plan-context.js'
 import type { Notify } from './credits-service.js'
 
@@ -44,7 +45,7 @@ export class LimitAlerts {
       const period = billingPeriodAt(ctx.sub, nowMs)
       const kind = `limit.reached:${feature.key}:${period.startMs}`
       if ((await tx.thresholds.alert(tenantId, customerId, kind)) !== undefined) continue
-      const r = await tx.usage.usage(tenantId, { customerId, meter: config.key, fromMs: period.startMs, toMs: nowMs + 1, window: 'none', groupBy: [] })
+      const r = await readUsage(tx, tenantId, { customerId, meter: config.key, fromMs: period.startMs, toMs: nowMs + 1, window: 'none', groupBy: [] })
       const used = 'error' in r || r.value === null ? ZERO : decimal(r.value)
       if (used.lt(feature.limit)) continue
       await tx.thresholds.putAlert(tenantId, customerId, kind, false)

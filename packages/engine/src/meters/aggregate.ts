@@ -95,3 +95,16 @@ export function finalValue(aggregation: Aggregation, p: Partial, uniques: Readon
       return p.sum === undefined || p.count === 0 ? null : formatDecimal(p.sum.value().div(decimal(p.count)))
   }
 }
+
+/** A stored rollup's partial aggregate. */
+export function partialOf(r: { count: number; sum: string | null; min: string | null; max: string | null; latestTs: number | null; latestId: string | null; latestValue: string | null }): Partial {
+  return {
+    count: r.count,
+    sum: r.sum === null ? undefined : DecimalSum.of(r.sum),
+    min: r.min === null ? undefined : decimal(r.min),
+    max: r.max === null ? undefined : decimal(r.max),
+    latestTs: r.latestTs ?? undefined,
+    latestId: r.latestId ?? undefined,
+    latestValue: r.latestValue === null ? undefined : decimal(r.latestValue),
+  }
+}

@@ -7,7 +7,7 @@
 import type { TenantConfig } from '@meterkit/protocol'
 import type { BillingChangeRows, InvoiceRows, PurchaseRows, SubscriptionRows } from '../billing/storage.js'
 import type { ChargeTotalRows, LedgerRows, ReservationRows, ThresholdRows } from '../credits/storage.js'
-import type { EventReads, UsageReads } from '../meters/storage.js'
+import type { EventReads, RollupReads } from '../meters/storage.js'
 import type { OutboxWrites } from '../webhooks/storage.js'
 
 export type Awaitable<T> = T | Promise<T>
@@ -23,7 +23,7 @@ export interface Tx {
   readonly configs: ConfigReads
   readonly customers: CustomerRows
   readonly events: EventReads
-  readonly usage: UsageReads
+  readonly rollups: RollupReads
   readonly subscriptions: SubscriptionRows
   readonly invoices: InvoiceRows
   readonly billingChanges: BillingChangeRows

@@ -7,16 +7,10 @@ import { type JsonValue, type MeterConfig, type TenantConfig } from '@meterkit/p
 import { DecimalSum, decimal } from '../../decimal.js'
 import { type Partial, addContribution, emptyPartial, mergePartial, numericText, sumText } from '../../meters/aggregate.js'
 import { BUCKET_MS, bucketOf } from '../../meters/buckets.js'
-import { type CompiledMeter, compileMeter, contribution } from '../../meters/meter.js'
+import { contribution } from '../../meters/meter.js'
+import { type TenantMeters, compileConfig } from '../../meters/compiled.js'
 import { canonicalJson } from '../../json.js'
 import type { EventSource } from '../port.js'
-
-export interface TenantMeters {
-  version: number
-  config: TenantConfig
-  byKey: Map<string, CompiledMeter>
-  byEvent: Map<string, CompiledMeter[]>
-}
 
 export interface RollupRow {
   meter: string
@@ -66,19 +60,6 @@ export function rowToPartial(row: RollupRow): Partial {
   }
 }
 
-
-export function compileConfig(version: number, config: TenantConfig): TenantMeters {
-  const byKey = new Map<string, CompiledMeter>()
-  const byEvent = new Map<string, CompiledMeter[]>()
-  for (const m of config.meters) {
-    const compiled = compileMeter(m)
-    byKey.set(m.key, compiled)
-    const list = byEvent.get(m.event) ?? []
-    list.push(compiled)
-    byEvent.set(m.event, list)
-  }
-  return { version, config, byKey, byEvent }
-}
 
 export const EMPTY_CONFIG: TenantConfig = { meters: [], features: [], plans: [] }
 

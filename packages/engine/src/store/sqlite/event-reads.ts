@@ -26,8 +26,14 @@ export class SqliteEventReads implements EventReads {
         `SELECT ${FIELDS} FROM customer_events c JOIN events e ON e.seq = c.seq
          WHERE c.tenant_id = ? AND c.customer_id = ? AND c.ts >= ? AND c.ts < ?`,
       ),
-      // The unary + keeps SQLite on the rowid range (the few events past the watermark).
+      indexedOf: db.prepare(
+        `SELECT ${FIELDS} FROM customer_events c JOIN events e ON e.seq = c.seq
+         WHERE c.tenant_id = ? AND c.customer_id = ? AND c.ts >= ? AND c.ts < ? AND e.event = ?`,
+      ),
+      // The unary + keeps SQLite on the rowid range (the few events past the watermark) instead
+      // of the time index, which would scan the whole range.
       tail: db.prepare(`SELECT ${FIELDS} FROM events e WHERE e.seq > ? AND +e.tenant_id = ? AND +e.customer_id = ? AND +e.ts >= ? AND +e.ts < ?`),
+      tailOf: db.prepare(`SELECT ${FIELDS} FROM events e WHERE e.seq > ? AND +e.tenant_id = ? AND +e.customer_id = ? AND +e.event = ? AND +e.ts >= ? AND +e.ts < ?`),
       range: db.prepare(`SELECT ${FIELDS} FROM events e WHERE e.seq > ? AND e.seq <= ? ORDER BY e.seq`),
       arrivals: db.prepare('SELECT seq, tenant_id, customer_id, ts FROM events WHERE seq > ? AND seq <= ?').raw(),
       bySeq: db.prepare('SELECT id, ts FROM events WHERE seq = ?').raw(),
@@ -38,11 +44,18 @@ export class SqliteEventReads implements EventReads {
     return this.stmt.maxSeq.get() as number
   }
 
-  customerRange(tenantId: number, customerId: string, fromMs: number, toMs: number): EventRecord[] {
+  customerRange(tenantId: number, customerId: string, fromMs: number, toMs: number, options: { event?: string; folded?: boolean } = {}): EventRecord[] {
     // all() rather than iterate(): one call into SQLite per range is several times faster than a
-    // step per row, and one customer's period is small.
-    const rows = this.stmt.indexed.all(tenantId, customerId, fromMs, toMs) as Row[]
-    rows.push(...(this.stmt.tail.all(this.derived.watermark(), tenantId, customerId, fromMs, toMs) as Row[]))
+    // step per row, and one customer's range is small.
+    const { event, folded } = options
+    const rows: Row[] = []
+    if (folded !== false) {
+      rows.push(...(event === undefined ? this.stmt.indexed.all(tenantId, customerId, fromMs, toMs) : this.stmt.indexedOf.all(tenantId, customerId, fromMs, toMs, event)) as Row[])
+    }
+    if (folded !== true) {
+      const w = this.derived.watermark()
+      rows.push(...(event === undefined ? this.stmt.tail.all(w, tenantId, customerId, fromMs, toMs) : this.stmt.tailOf.all(w, tenantId, customerId, event, fromMs, toMs)) as Row[])
+    }
     return rows.map(toEventRecord)
   }
 

@@ -5,7 +5,6 @@ import { statSync } from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
 import { openDatabase } from './connection.js'
 import { DerivedState } from './derived.js'
-import { UsageReader } from './usage-reader.js'
 import { CREDITS_FOLD_PASS, CreditsService } from '../../credits/credits-service.js'
 import { SqliteStorage } from './sqlite-storage.js'
 import { sqliteTx } from './sqlite-tx.js'
@@ -19,7 +18,7 @@ const { path, foldIntervalMs, checkpointIntervalMs, maxWalBytes } = workerData a
 const db = openDatabase(path, { busyTimeoutMs: 30_000 })
 db.pragma('wal_autocheckpoint = 0')
 const derived = new DerivedState(db)
-const storage = new SqliteStorage(db, sqliteTx(db, { derived, usage: new UsageReader(db, derived), config: (tenantId) => derived.tenant(tenantId) }))
+const storage = new SqliteStorage(db, sqliteTx(db, { derived, config: (tenantId) => derived.tenant(tenantId) }))
 const credits = new CreditsService(storage)
 
 function walBytes(): number {

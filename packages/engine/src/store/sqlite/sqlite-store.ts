@@ -32,7 +32,7 @@ import { EventWriter, OUTCOMES, toRowBatch } from './event-writer.js'
 import { GroupCommitter } from './group-commit.js'
 import { WriterThread } from './writer-thread.js'
 import { DerivedState, EMPTY_CONFIG } from './derived.js'
-import { UsageReader } from './usage-reader.js'
+import { readUsage, readUsageEvents } from '../../meters/usage-reading.js'
 import { SqliteWebhookStore } from '../../webhooks/index.js'
 import { BillingService } from '../../billing/billing-service.js'
 import { CreditsService } from '../../credits/credits-service.js'
@@ -122,7 +122,6 @@ export class SqliteStore implements Store {
   readonly db: Database.Database
   private readonly stmt
   private readonly derived: DerivedState
-  private readonly usageReader: UsageReader
   private readonly committer: GroupCommitter | undefined
   private readonly writerThread: WriterThread | undefined
   readonly storage: SqliteStorage
@@ -141,11 +140,10 @@ export class SqliteStore implements Store {
 
     const db = this.db
     this.derived = new DerivedState(db)
-    this.usageReader = new UsageReader(db, this.derived)
-    const config = (tenantId: number) => this.configOf(tenantId)
+    const config = (tenantId: number) => this.derived.tenant(tenantId)
     this.webhooks = new SqliteWebhookStore(db)
     const outbox = this.webhooks.outbox
-    this.storage = new SqliteStorage(db, sqliteTx(db, { derived: this.derived, usage: this.usageReader, config, outbox }))
+    this.storage = new SqliteStorage(db, sqliteTx(db, { derived: this.derived, config, outbox }))
     this.credits = new CreditsService(this.storage)
     this.billing = new BillingService({ storage: this.storage, credits: this.credits })
     this.stmt = {
@@ -307,11 +305,11 @@ export class SqliteStore implements Store {
   }
 
   async usage(tenantId: number, request: UsageRequest): Promise<UsageResult | { error: string }> {
-    return this.usageReader.usage(tenantId, request)
+    return this.storage.transaction('read', (tx) => readUsage(tx, tenantId, request))
   }
 
   async usageEvents(tenantId: number, request: UsageEventsRequest): Promise<Page<UsageEvent> | { error: string }> {
-    return this.usageReader.usageEvents(tenantId, request)
+    return this.storage.transaction('read', (tx) => readUsageEvents(tx, tenantId, request))
   }
 
   async listEvents(tenantId: number, query: EventQuery): Promise<Page<StoredEvent>> {

@@ -10,11 +10,11 @@ import { SqliteChargeTotalRows, SqliteLedgerRows, SqliteReservationRows, SqliteT
 import type { DerivedState } from './derived.js'
 import { SqliteEventReads } from './event-reads.js'
 import { SqliteCustomerRows } from './sqlite-storage.js'
-import type { UsageReader } from './usage-reader.js'
+import { SqliteRollupReads } from './rollup-reads.js'
 
 export function sqliteTx(
   db: Database.Database,
-  parts: { derived: DerivedState; usage: UsageReader; config: (tenantId: number) => { version: number; config: TenantConfig }; outbox?: WebhookOutbox },
+  parts: { derived: DerivedState; config: (tenantId: number) => { version: number; config: TenantConfig }; outbox?: WebhookOutbox },
 ): Tx {
   const watermark = db.prepare('SELECT seq FROM index_state WHERE name = ?').pluck()
   const setWatermark = db.prepare('UPDATE index_state SET seq = ? WHERE name = ?')
@@ -22,7 +22,7 @@ export function sqliteTx(
     configs: { current: parts.config },
     customers: new SqliteCustomerRows(db),
     events: new SqliteEventReads(db, parts.derived),
-    usage: parts.usage,
+    rollups: new SqliteRollupReads(db),
     subscriptions: new SqliteSubscriptionRows(db),
     invoices: new SqliteInvoiceRows(db),
     billingChanges: new SqliteBillingChangeRows(db),
