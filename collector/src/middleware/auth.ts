@@ -2,17 +2,22 @@
 // the hot path does not hit the database per request) and customer tokens (`mk_ct_…`, checked by
 // signature), each resolved to a principal. A token reaches only the routes of token-routes.ts,
 // for its own customer.
-import { CUSTOMER_TOKEN_PREFIX, type Clock, hashKey, type Store } from '@meterkit/engine'
+import { type ApiKeyRecord, CUSTOMER_TOKEN_PREFIX, type Clock, type KeyMode, type KeyScope, hasScope, hashKey, type Store } from '@meterkit/engine'
+import { formatTimestamp } from '@meterkit/protocol'
 import { createMiddleware } from 'hono/factory'
 import { HttpError } from '../http-error.js'
 import type { CustomerTokens } from '../tokens.js'
 import type { OriginPolicy } from './cors.js'
+import { requiredScope } from './scopes.js'
 import { tokenRoute } from './token-routes.js'
 
 export interface SecretPrincipal {
   kind: 'secret'
   tenantId: number
   keyId: string
+  scopes: readonly KeyScope[]
+  /** `test`: a `mk_test_` key on the tenant's paired test tenant. */
+  mode: KeyMode
 }
 
 /** A customer token's holder: one customer's browser. */
@@ -37,43 +42,74 @@ export interface KeyCacheOptions {
   now: () => number
 }
 
-/** Resolves bearer keys to principals, caching hits for `ttlMs`. */
+/** How often a key's `lastUsedAt` is written, at most, per process: a write per request would show. */
+const LAST_USED_EVERY_MS = 60_000
+
+export type KeyResolution = { ok: true; principal: SecretPrincipal } | { ok: false; message: string }
+
+/** Why a stored key is refused now, or undefined when it is usable. */
+function refusal(record: ApiKeyRecord | undefined, nowMs: number): string | undefined {
+  if (record === undefined) return 'the key is unknown or revoked'
+  if (record.revokedAtMs !== null) return 'the key is unknown or revoked'
+  if (record.expiresAtMs !== null && nowMs >= record.expiresAtMs) return `the key expired at ${formatTimestamp(record.expiresAtMs)}`
+  return undefined
+}
+
+/** Resolves bearer keys to principals, caching lookups for `ttlMs` (expiry is checked on every request). */
 export class KeyResolver {
-  private readonly cache = new Map<string, { principal: SecretPrincipal | null; until: number }>()
-  private readonly active = new Map<string, { active: boolean; until: number }>()
+  private readonly cache = new Map<string, { record: ApiKeyRecord | undefined; until: number }>()
+  private readonly active = new Map<string, { record: ApiKeyRecord | undefined; until: number }>()
+  private readonly touched = new Map<string, number>()
 
   constructor(private readonly store: Store, private readonly options: KeyCacheOptions) {}
 
-  async resolve(key: string): Promise<SecretPrincipal | null> {
+  async resolve(key: string): Promise<KeyResolution> {
     const now = this.options.now()
     const hit = this.cache.get(key)
-    if (hit !== undefined && hit.until > now) return hit.principal
-    const record = await this.store.findApiKeyByHash(hashKey(key))
-    const principal: SecretPrincipal | null = record !== undefined && record.revokedAtMs === null
-      ? { kind: 'secret', tenantId: record.tenantId, keyId: record.id }
-      : null
-    if (this.cache.size > 10_000) this.cache.clear()
-    // Misses are cached too, but only for a moment: a key created elsewhere works almost at once.
-    this.cache.set(key, { principal, until: now + (principal ? this.options.ttlMs : Math.min(this.options.ttlMs, 1000)) })
-    return principal
+    let record: ApiKeyRecord | undefined
+    if (hit !== undefined && hit.until > now) {
+      record = hit.record
+    } else {
+      record = await this.store.findApiKeyByHash(hashKey(key))
+      if (this.cache.size > 10_000) this.cache.clear()
+      // Misses are cached too, but only for a moment: a key created elsewhere works almost at once.
+      const usable = record !== undefined && record.revokedAtMs === null
+      this.cache.set(key, { record, until: now + (usable ? this.options.ttlMs : Math.min(this.options.ttlMs, 1000)) })
+    }
+    const refused = refusal(record, now)
+    if (refused !== undefined) return { ok: false, message: refused }
+    this.touch(record!.id, now)
+    return { ok: true, principal: { kind: 'secret', tenantId: record!.tenantId, keyId: record!.id, scopes: record!.scopes, mode: record!.mode } }
   }
 
-  /** Whether the tenant's key `keyId` exists and is not revoked (tokens die with their key). */
+  /** Records the key's use, at most once a minute; a failure only costs the figure. */
+  private touch(keyId: string, now: number): void {
+    const last = this.touched.get(keyId)
+    if (last !== undefined && now - last < LAST_USED_EVERY_MS) return
+    if (this.touched.size > 10_000) this.touched.clear()
+    this.touched.set(keyId, now)
+    this.store.touchApiKey(keyId, now).catch(() => undefined)
+  }
+
+  /** Whether the tenant's key `keyId` exists, is not revoked and has not expired (tokens die with their key). */
   async isActive(tenantId: number, keyId: string): Promise<boolean> {
     const now = this.options.now()
     const id = `${tenantId}:${keyId}`
     const hit = this.active.get(id)
-    if (hit !== undefined && hit.until > now) return hit.active
-    const record = await this.store.getApiKey(tenantId, keyId)
-    const active = record !== undefined && record.revokedAtMs === null
-    if (this.active.size > 10_000) this.active.clear()
-    this.active.set(id, { active, until: now + this.options.ttlMs })
-    return active
+    let record: ApiKeyRecord | undefined
+    if (hit !== undefined && hit.until > now) {
+      record = hit.record
+    } else {
+      record = await this.store.getApiKey(tenantId, keyId)
+      if (this.active.size > 10_000) this.active.clear()
+      this.active.set(id, { record, until: now + this.options.ttlMs })
+    }
+    return refusal(record, now) === undefined
   }
 
   /** Forgets cached answers for a key id (after a revoke in this process). */
   forgetKeyId(keyId: string): void {
-    for (const [key, entry] of this.cache) if (entry.principal?.keyId === keyId) this.cache.delete(key)
+    for (const [key, entry] of this.cache) if (entry.record?.id === keyId) this.cache.delete(key)
     for (const id of this.active.keys()) if (id.endsWith(`:${keyId}`)) this.active.delete(id)
   }
 }
@@ -122,9 +158,13 @@ export function authenticate(deps: AuthDeps) {
 
     // Secret keys never travel in URLs (they would end up in logs).
     if (fromQuery !== undefined) throw new HttpError('unauthorized', 'only a customer token may be sent as ?token=; send secret keys as Authorization: Bearer <key>')
-    const principal = await deps.keys.resolve(credential)
-    if (principal === null) throw new HttpError('unauthorized', 'the key is unknown or revoked')
-    c.set('principal', principal)
+    const resolved = await deps.keys.resolve(credential)
+    if (!resolved.ok) throw new HttpError('unauthorized', resolved.message)
+    const needed = requiredScope(c.req.method, url.pathname)
+    if (!hasScope(resolved.principal.scopes, needed)) {
+      throw new HttpError('forbidden', `this key lacks the ${needed} scope that ${c.req.method} ${url.pathname} needs (it has ${resolved.principal.scopes.join(', ')})`, { scope: needed })
+    }
+    c.set('principal', resolved.principal)
     await next()
   })
 }

@@ -1,6 +1,6 @@
 // POST /v1/customer-tokens (secret key only): mints a browser token for one customer. The
 // customer is created if the tenant has not seen it yet, as its first event would.
-import { MAX_TOKEN_INGEST_EVENTS } from '@meterkit/engine'
+import { MAX_TOKEN_INGEST_EVENTS, hasScope } from '@meterkit/engine'
 import {
   CONTROL_CHARACTERS,
   DEFAULT_CUSTOMER_TOKEN_TTL_SECONDS,
@@ -38,6 +38,10 @@ export function customerTokenRoutes(ctx: AppContext) {
     const principal = c.get('principal')
     if (principal.kind !== 'secret') throw new HttpError('forbidden', 'customer tokens are minted with a secret key')
     const input = await readJsonBody(c.req.raw, tokenSchema)
+    // A key hands a browser no more than it holds: sending events needs the ingest scope.
+    if (input.ingest !== undefined && !hasScope(principal.scopes, 'ingest')) {
+      throw new HttpError('forbidden', 'ingest: a token that sends events is minted by a key with the ingest scope', { scope: 'ingest' })
+    }
     const nowMs = ctx.clock.now()
     await ctx.store.putCustomer(principal.tenantId, { id: input.customerId }, nowMs)
     // Whole seconds: the token carries its expiry in epoch seconds.

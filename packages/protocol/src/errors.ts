@@ -11,6 +11,10 @@ export const REQUEST_ERROR_STATUS = {
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
+  /** An Idempotency-Key reused with another request body. */
+  idempotency_conflict: 409,
+  /** An Idempotency-Key whose first request has not finished. */
+  idempotency_in_progress: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,

@@ -179,8 +179,9 @@ export class BillingService implements BillingStore {
     if (invoice !== undefined) {
       await tx.invoices.write(tenantId, invoice.header, invoice.lines, nowMs)
       // invoice.finalized commits with the invoice: a run that is interrupted or repeated sends it once.
-      const endpoints = final ? (await tx.configs.current(tenantId)).config.webhooks ?? [] : []
-      if (endpoints.length > 0) {
+      // The outbox adds the endpoints kept over the API to the configuration's.
+      if (final) {
+        const endpoints = (await tx.configs.current(tenantId)).config.webhooks ?? []
         await tx.outbox.enqueue(tenantId, endpoints, 'invoice.finalized', invoiceFinalizedData((await getInvoiceView(tx, tenantId, invoice.header.id))!), nowMs)
       }
       ;(final ? result.finalized : result.drafts).push(invoice.header.id)

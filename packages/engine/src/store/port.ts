@@ -5,6 +5,7 @@ import type { UsageResult, UsageWindow } from '../meters/usage.js'
 import type { BillingStore } from '../billing/model.js'
 import type { BalanceView, LedgerEntryView } from '../credits/index.js'
 import type { WebhookStore } from '../webhooks/model.js'
+import type { KeyScope } from '../auth/scopes.js'
 
 export type EventSource = 'server' | 'browser' | 'import'
 
@@ -120,7 +121,12 @@ export interface Tenant {
   id: number
   name: string
   createdAtMs: number
+  /** Set on a test tenant: the live tenant it pairs with (test mode, `mk_test_` keys). */
+  liveTenantId?: number
 }
+
+/** Live data, or the separate data of a live tenant's paired test tenant. */
+export type KeyMode = 'live' | 'test'
 
 /** What a tenant secret is for; each purpose has its own, so one never signs for another. */
 export type SecretPurpose = 'customer_tokens'
@@ -131,6 +137,45 @@ export interface ApiKeyRecord {
   name: string | null
   createdAtMs: number
   revokedAtMs: number | null
+  /** What the key may do; keys made before scopes are `['admin']`. */
+  scopes: KeyScope[]
+  /** After this instant the key is refused; null: never. */
+  expiresAtMs: number | null
+  /** Roughly when the key was last used (recorded at most once a minute); null: never. */
+  lastUsedAtMs: number | null
+  /** `test` when the key's tenant is a test tenant. */
+  mode: KeyMode
+}
+
+export interface ApiKeyInput {
+  id: string
+  tenantId: number
+  hash: Buffer
+  name: string | null
+  /** Default `['admin']`. */
+  scopes?: readonly KeyScope[]
+  expiresAtMs?: number | null
+}
+
+/** The first answer to a request sent with an `Idempotency-Key`, kept to replay it. */
+export interface IdempotencyRecord {
+  requestHash: string
+  state: 'in_progress' | 'done'
+  status: number | null
+  body: string | null
+  createdAtMs: number
+}
+
+/** Idempotency-Key claims, per tenant, route and key (the rules are the collector's: idempotency.ts). */
+export interface IdempotencyStore {
+  /** Claims the key for this request (in progress), or answers the record already there. Atomic across processes. */
+  claim(tenantId: number, route: string, key: string, requestHash: string, nowMs: number): Promise<{ claimed: true } | { claimed: false; record: IdempotencyRecord }>
+  /** Stores the answer of a claimed key. */
+  complete(tenantId: number, route: string, key: string, response: { status: number; body: string }): Promise<void>
+  /** Drops a claim whose request did nothing (it failed before or inside its transaction), so a retry runs again. */
+  release(tenantId: number, route: string, key: string): Promise<void>
+  /** Deletes records created before `beforeMs`; answers how many. */
+  prune(beforeMs: number): Promise<number>
 }
 
 export interface Store {
@@ -148,8 +193,15 @@ export interface Store {
   /** The tenant with the lowest id, created with `name` on first call. */
   defaultTenant(name: string, nowMs: number): Promise<Tenant>
 
+  /** The live tenant's paired test tenant, created on first call (two processes racing get the same one). */
+  testTenant(liveTenantId: number, nowMs: number): Promise<Tenant>
+
   /** Stores a key's hash; `id` is public, the key itself is never stored. Idempotent per hash. */
-  putApiKey(key: { id: string; tenantId: number; hash: Buffer; name: string | null }, nowMs: number): Promise<ApiKeyRecord>
+  putApiKey(key: ApiKeyInput, nowMs: number): Promise<ApiKeyRecord>
+  /** The tenant's keys, oldest first, revoked ones included; never a hash. */
+  listApiKeys(tenantId: number): Promise<ApiKeyRecord[]>
+  /** Records that a key was used now. */
+  touchApiKey(id: string, nowMs: number): Promise<void>
   findApiKeyByHash(hash: Buffer): Promise<ApiKeyRecord | undefined>
   revokeApiKey(tenantId: number, id: string, nowMs: number): Promise<boolean>
   hasActiveKey(tenantId: number): Promise<boolean>
@@ -188,6 +240,8 @@ export interface Store {
   readonly credits: CreditStore
   /** The webhook outbox: deliveries to enqueue, send, record and inspect. */
   readonly webhooks: WebhookStore
+  /** Idempotency-Key claims of the money paths. */
+  readonly idempotency: IdempotencyStore
 
   /** Whether the store can take writes (readiness). */
   ping(): Promise<void>

@@ -22,7 +22,29 @@ export interface WebhookDelivery {
   lastStatus: number | null
   lastError: string | null
   deliveredAtMs: number | null
+  /** Set on a delivery made by a redeliver request: the delivery it sends again. */
+  redeliveryOf: string | null
 }
+
+/** An endpoint kept over the API; deliveries go to these and to the configuration's. */
+export interface StoredWebhookEndpoint {
+  /** `we_…` */
+  id: string
+  url: string
+  events: string[]
+  secret: string
+  createdAtMs: number
+}
+
+export interface WebhookEndpointInput {
+  url: string
+  events: readonly string[]
+  secret: string
+}
+
+export type RedeliverResult =
+  | { ok: true; delivery: WebhookDelivery }
+  | { ok: false; code: 'not_found' | 'pending' }
 
 /** A delivery whose next attempt is due: everything the dispatcher needs to send and sign it. */
 export interface DueWebhook {
@@ -64,4 +86,15 @@ export interface WebhookStore {
   recordAttempt(id: string, result: AttemptResult): Promise<DeliveryStatus | undefined>
   /** A tenant's deliveries, newest first, cursor-paged. */
   list(tenantId: number, query: DeliveryQuery): Promise<Page<WebhookDelivery>>
+  /**
+   * Sends a delivered or failed delivery again: a new delivery (new `webhook-id`, a new retry
+   * window) with the same body, URL and secret, due at once. A pending one is still being retried.
+   */
+  redeliver(tenantId: number, id: string, nowMs: number): Promise<RedeliverResult>
+  /** Deletes delivered and failed deliveries created before `beforeMs` (pending ones stay); answers how many. */
+  prune(beforeMs: number): Promise<number>
+
+  createEndpoint(tenantId: number, input: WebhookEndpointInput, nowMs: number): Promise<StoredWebhookEndpoint>
+  listEndpoints(tenantId: number): Promise<StoredWebhookEndpoint[]>
+  deleteEndpoint(tenantId: number, id: string): Promise<boolean>
 }

@@ -6,7 +6,8 @@ import { randomBase62 } from '../auth/keys.js'
 import type { Page } from '../store/port.js'
 import { decodeCursor, encodeCursor } from '../store/cursor.js'
 import { DELIVERY_WINDOW_MS, retryDelayMs } from './backoff.js'
-import type { AttemptResult, DeliveryQuery, DeliveryStatus, DueWebhook, WebhookDelivery } from './model.js'
+import { WebhookEndpointRows } from './endpoint-store.js'
+import type { AttemptResult, DeliveryQuery, DeliveryStatus, DueWebhook, RedeliverResult, WebhookDelivery } from './model.js'
 import { type WebhookData, type WebhookEndpoint, type WebhookEventType, type WebhookPayload, webhookBody } from './payloads.js'
 
 interface DeliveryRow {
@@ -25,10 +26,11 @@ interface DeliveryRow {
   last_error: string | null
   created_at: number
   delivered_at: number | null
+  redelivery_of: string | null
 }
 
 const MAX_ERROR_LENGTH = 1000
-const VIEW_COLUMNS = 'seq, id, type, url, body, status, attempts, next_attempt_at, last_attempt_at, last_status, last_error, created_at, delivered_at'
+const VIEW_COLUMNS = 'seq, id, type, url, body, status, attempts, next_attempt_at, last_attempt_at, last_status, last_error, created_at, delivered_at, redelivery_of'
 
 export interface WebhookOutboxOptions {
   /** Jitter source for retry delays, in [0, 1) (default Math.random). */
@@ -39,8 +41,10 @@ export class WebhookOutbox {
   private readonly stmt
   private readonly random: () => number
   private readonly record
+  readonly endpoints: WebhookEndpointRows
 
   constructor(private readonly db: Database.Database, options: WebhookOutboxOptions = {}) {
+    this.endpoints = new WebhookEndpointRows(db)
     this.record = db.transaction((id: string, result: AttemptResult) => this.applyAttempt(id, result))
     this.random = options.random ?? Math.random
     this.stmt = {
@@ -61,6 +65,12 @@ export class WebhookOutbox {
         `UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?,
          last_attempt_at = ?, last_status = ?, last_error = ? WHERE id = ?`,
       ),
+      redeliver: db.prepare(
+        `INSERT INTO webhook_deliveries (id, tenant_id, type, url, secret, body, status, attempts, next_attempt_at, created_at, redelivery_of)
+         SELECT ?, tenant_id, type, url, secret, body, 'pending', 0, ?, ?, id FROM webhook_deliveries WHERE id = ?`,
+      ),
+      byTenantAndId: db.prepare(`SELECT ${VIEW_COLUMNS} FROM webhook_deliveries WHERE tenant_id = ? AND id = ?`),
+      prune: db.prepare("DELETE FROM webhook_deliveries WHERE status <> 'pending' AND created_at < ?"),
       list: db.prepare(`SELECT ${VIEW_COLUMNS} FROM webhook_deliveries WHERE tenant_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`),
       listByStatus: db.prepare(
         `SELECT ${VIEW_COLUMNS} FROM webhook_deliveries WHERE tenant_id = ? AND status = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
@@ -71,10 +81,11 @@ export class WebhookOutbox {
   /**
    * Writes one delivery per endpoint subscribed to `type`, due at once. The id (`msg_…`) and the
    * body `{ type, data, createdAt }` are fixed here and never change across retries. Runs inside
-   * the caller's transaction when there is one; answers the new deliveries' ids.
+   * the caller's transaction when there is one; answers the new deliveries' ids. The endpoints
+   * kept over the API are added to `endpoints` (the configuration's), read in the same transaction.
    */
   enqueue<T extends WebhookEventType>(tenantId: number, endpoints: readonly WebhookEndpoint[], type: T, data: WebhookData[T], atMs: number): string[] {
-    const subscribed = endpoints.filter((e) => e.events.includes(type))
+    const subscribed = [...endpoints, ...this.endpoints.list(tenantId)].filter((e) => e.events.includes(type))
     if (subscribed.length === 0) return []
     const body = webhookBody(type, data, atMs)
     return subscribed.map((endpoint) => {
@@ -127,6 +138,21 @@ export class WebhookOutbox {
     return 'pending'
   }
 
+  redeliver(tenantId: number, id: string, nowMs: number): RedeliverResult {
+    return this.db.transaction((): RedeliverResult => {
+      const row = this.stmt.byTenantAndId.get(tenantId, id) as DeliveryRow | undefined
+      if (row === undefined) return { ok: false, code: 'not_found' }
+      if (row.status === 'pending') return { ok: false, code: 'pending' }
+      const newId = `msg_${randomBase62(24)}`
+      this.stmt.redeliver.run(newId, nowMs, nowMs, id)
+      return { ok: true, delivery: toDelivery(this.stmt.byTenantAndId.get(tenantId, newId) as DeliveryRow) }
+    }).immediate()
+  }
+
+  prune(beforeMs: number): number {
+    return this.stmt.prune.run(beforeMs).changes
+  }
+
   /** A tenant's deliveries, newest first; the cursor is the last row's enqueue order. */
   list(tenantId: number, query: DeliveryQuery): Page<WebhookDelivery> {
     let before = Number.MAX_SAFE_INTEGER
@@ -159,5 +185,6 @@ function toDelivery(r: DeliveryRow): WebhookDelivery {
     lastStatus: r.last_status,
     lastError: r.last_error,
     deliveredAtMs: r.delivered_at,
+    redeliveryOf: r.redelivery_of,
   }
 }

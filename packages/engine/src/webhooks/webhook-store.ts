@@ -2,7 +2,17 @@
 // transaction (ingest, billing) calls WebhookOutbox.enqueue directly, so it commits with it.
 import type Database from 'better-sqlite3'
 import type { Page } from '../store/port.js'
-import type { AttemptResult, DeliveryQuery, DeliveryStatus, DueWebhook, WebhookDelivery, WebhookStore } from './model.js'
+import type {
+  AttemptResult,
+  DeliveryQuery,
+  DeliveryStatus,
+  DueWebhook,
+  RedeliverResult,
+  StoredWebhookEndpoint,
+  WebhookDelivery,
+  WebhookEndpointInput,
+  WebhookStore,
+} from './model.js'
 import { WebhookOutbox, type WebhookOutboxOptions } from './outbox.js'
 import type { WebhookData, WebhookEndpoint, WebhookEventType } from './payloads.js'
 
@@ -27,5 +37,25 @@ export class SqliteWebhookStore implements WebhookStore {
 
   async list(tenantId: number, query: DeliveryQuery): Promise<Page<WebhookDelivery>> {
     return this.outbox.list(tenantId, query)
+  }
+
+  async redeliver(tenantId: number, id: string, nowMs: number): Promise<RedeliverResult> {
+    return this.outbox.redeliver(tenantId, id, nowMs)
+  }
+
+  async prune(beforeMs: number): Promise<number> {
+    return this.outbox.prune(beforeMs)
+  }
+
+  async createEndpoint(tenantId: number, input: WebhookEndpointInput, nowMs: number): Promise<StoredWebhookEndpoint> {
+    return this.outbox.endpoints.create(tenantId, input, nowMs)
+  }
+
+  async listEndpoints(tenantId: number): Promise<StoredWebhookEndpoint[]> {
+    return this.outbox.endpoints.list(tenantId)
+  }
+
+  async deleteEndpoint(tenantId: number, id: string): Promise<boolean> {
+    return this.outbox.endpoints.delete(tenantId, id)
   }
 }

@@ -348,6 +348,41 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (tenant_id, purpose)
   ) WITHOUT ROWID;
   `,
+  // 8: least privilege and test mode; webhook endpoints kept over the API; idempotent money paths.
+  `
+  ALTER TABLE api_keys ADD COLUMN scopes TEXT;          -- space-separated (ingest read admin); null: admin (keys made before scopes)
+  ALTER TABLE api_keys ADD COLUMN expires_at INTEGER;   -- ms; null: never
+  ALTER TABLE api_keys ADD COLUMN last_used_at INTEGER; -- ms, recorded at most once a minute per process
+  -- A test tenant names the live tenant it pairs with; each live tenant has at most one.
+  ALTER TABLE tenants ADD COLUMN live_tenant_id INTEGER REFERENCES tenants(id);
+  CREATE UNIQUE INDEX tenants_test_pair ON tenants (live_tenant_id) WHERE live_tenant_id IS NOT NULL;
+  CREATE TABLE webhook_endpoints (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,             -- we_…
+    tenant_id INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    events TEXT NOT NULL,                -- JSON array of event types
+    secret TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX webhook_endpoints_by_tenant ON webhook_endpoints (tenant_id, seq);
+  ALTER TABLE webhook_deliveries ADD COLUMN redelivery_of TEXT; -- the delivery this one sends again
+  -- Finished deliveries are pruned by age (webhook retention).
+  CREATE INDEX webhook_deliveries_finished ON webhook_deliveries (created_at) WHERE status <> 'pending';
+  -- Idempotency-Key claims on money paths: one row per tenant, route and key.
+  CREATE TABLE idempotency_keys (
+    tenant_id INTEGER NOT NULL,
+    route TEXT NOT NULL,
+    key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,          -- SHA-256 of the method, path and body
+    state TEXT NOT NULL,                 -- in_progress | done
+    status INTEGER,                      -- the first answer's HTTP status, once done
+    body TEXT,                           -- the first answer's body, once done
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, route, key)
+  ) WITHOUT ROWID;
+  CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
+  `,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

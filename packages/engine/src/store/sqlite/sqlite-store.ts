@@ -5,6 +5,7 @@ import type { JsonValue, Properties, TenantConfig } from '@meterkit/protocol'
 import { canonicalJson } from '../../json.js'
 import type { UsageResult } from '../../meters/usage.js'
 import type {
+  ApiKeyInput,
   ApiKeyRecord,
   ConfigVersion,
   CorrectionResult,
@@ -38,6 +39,8 @@ import { BillingService } from '../../billing/billing-service.js'
 import { CreditsService } from '../../credits/credits-service.js'
 import { SqliteStorage } from './sqlite-storage.js'
 import { sqliteTx } from './sqlite-tx.js'
+import { KeyRows } from './key-rows.js'
+import { SqliteIdempotency } from './idempotency-rows.js'
 
 export interface SqliteStoreOptions {
   /** How long a writer waits for another process's lock before failing, in ms. */
@@ -90,14 +93,6 @@ function toCustomer(row: CustomerRow): Customer {
   }
 }
 
-interface KeyRow {
-  id: string
-  tenant_id: number
-  name: string | null
-  created_at: number
-  revoked_at: number | null
-}
-
 function toStoredEvent(row: EventRow): StoredEvent {
   return {
     id: row.id,
@@ -112,10 +107,6 @@ function toStoredEvent(row: EventRow): StoredEvent {
   }
 }
 
-function toKey(row: KeyRow): ApiKeyRecord {
-  return { id: row.id, tenantId: row.tenant_id, name: row.name, createdAtMs: row.created_at, revokedAtMs: row.revoked_at }
-}
-
 const EVENT_COLUMNS = 'id, event, customer_id, ts, coalesce(current, properties) AS properties, reservation_id, source, received_at, status'
 
 export class SqliteStore implements Store {
@@ -128,6 +119,8 @@ export class SqliteStore implements Store {
   readonly billing: BillingService
   readonly credits: CreditsService
   readonly webhooks: SqliteWebhookStore
+  readonly idempotency: SqliteIdempotency
+  private readonly keys: KeyRows
 
   constructor(readonly path: string, options: SqliteStoreOptions = {}) {
     this.db = openDatabase(path, { busyTimeoutMs: options.busyTimeoutMs })
@@ -142,6 +135,8 @@ export class SqliteStore implements Store {
     this.derived = new DerivedState(db)
     const config = (tenantId: number) => this.derived.tenant(tenantId)
     this.webhooks = new SqliteWebhookStore(db)
+    this.idempotency = new SqliteIdempotency(db)
+    this.keys = new KeyRows(db)
     const outbox = this.webhooks.outbox
     this.storage = new SqliteStorage(db, sqliteTx(db, { derived: this.derived, config, outbox }))
     this.credits = new CreditsService(this.storage)
@@ -165,19 +160,12 @@ export class SqliteStore implements Store {
       ),
       getEvent: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE tenant_id = ? AND id = ?`),
       insertTenant: db.prepare('INSERT INTO tenants (name, created_at) VALUES (?, ?) RETURNING id'),
-      getTenant: db.prepare('SELECT id, name, created_at FROM tenants WHERE id = ?'),
       firstTenant: db.prepare('SELECT id, name, created_at FROM tenants ORDER BY id LIMIT 1'),
-      insertKey: db.prepare(
-        `INSERT INTO api_keys (id, tenant_id, hash, name, created_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (hash) DO NOTHING`,
-      ),
-      keyByHash: db.prepare('SELECT id, tenant_id, name, created_at, revoked_at FROM api_keys WHERE hash = ?'),
       revokeKey: db.prepare(
         'UPDATE api_keys SET revoked_at = ? WHERE tenant_id = ? AND id = ? AND revoked_at IS NULL',
       ),
       activeKey: db.prepare('SELECT 1 FROM api_keys WHERE tenant_id = ? AND revoked_at IS NULL LIMIT 1').pluck(),
       keyExists: db.prepare('SELECT 1 FROM api_keys WHERE tenant_id = ? AND id = ?').pluck(),
-      keyById: db.prepare('SELECT id, tenant_id, name, created_at, revoked_at FROM api_keys WHERE tenant_id = ? AND id = ?'),
       insertSecret: db.prepare('INSERT INTO tenant_secrets (tenant_id, purpose, secret, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
       getSecret: db.prepare('SELECT secret FROM tenant_secrets WHERE tenant_id = ? AND purpose = ?').pluck(),
     }
@@ -366,8 +354,11 @@ export class SqliteStore implements Store {
   }
 
   async getTenant(id: number): Promise<Tenant | undefined> {
-    const row = this.stmt.getTenant.get(id) as { id: number; name: string; created_at: number } | undefined
-    return row && { id: row.id, name: row.name, createdAtMs: row.created_at }
+    return this.keys.tenant(id)
+  }
+
+  async testTenant(liveTenantId: number, nowMs: number): Promise<Tenant> {
+    return this.keys.testTenant(liveTenantId, nowMs)
   }
 
   async defaultTenant(name: string, nowMs: number): Promise<Tenant> {
@@ -380,14 +371,20 @@ export class SqliteStore implements Store {
     return find.immediate()
   }
 
-  async putApiKey(key: { id: string; tenantId: number; hash: Buffer; name: string | null }, nowMs: number): Promise<ApiKeyRecord> {
-    this.stmt.insertKey.run(key.id, key.tenantId, key.hash, key.name, nowMs)
-    return toKey(this.stmt.keyByHash.get(key.hash) as KeyRow)
+  async putApiKey(key: ApiKeyInput, nowMs: number): Promise<ApiKeyRecord> {
+    return this.keys.put(key, nowMs)
   }
 
   async findApiKeyByHash(hash: Buffer): Promise<ApiKeyRecord | undefined> {
-    const row = this.stmt.keyByHash.get(hash) as KeyRow | undefined
-    return row && toKey(row)
+    return this.keys.byHash(hash)
+  }
+
+  async listApiKeys(tenantId: number): Promise<ApiKeyRecord[]> {
+    return this.keys.list(tenantId)
+  }
+
+  async touchApiKey(id: string, nowMs: number): Promise<void> {
+    this.keys.touch(id, nowMs)
   }
 
   async revokeApiKey(tenantId: number, id: string, nowMs: number): Promise<boolean> {
@@ -401,8 +398,7 @@ export class SqliteStore implements Store {
   }
 
   async getApiKey(tenantId: number, id: string): Promise<ApiKeyRecord | undefined> {
-    const row = this.stmt.keyById.get(tenantId, id) as KeyRow | undefined
-    return row && toKey(row)
+    return this.keys.byId(tenantId, id)
   }
 
   async tenantSecret(tenantId: number, purpose: SecretPurpose, candidate: Buffer, nowMs: number): Promise<Buffer> {
