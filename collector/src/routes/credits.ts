@@ -10,6 +10,7 @@ import { type AuthEnv, requireCustomerAccess } from '../middleware/auth.js'
 import { CREDITS_CHANGED } from '../live/balance-source.js'
 import { billingError } from './billing-views.js'
 import { limitParam } from './events.js'
+import { idempotent } from '../idempotency.js'
 import { readJsonBody } from './json.js'
 import { instantSchema } from './subscriptions.js'
 
@@ -96,7 +97,7 @@ export function creditRoutes(ctx: AppContext) {
     return c.json(result.value)
   })
 
-  app.post('/customers/:id/top-ups', async (c) => {
+  app.post('/customers/:id/top-ups', idempotent(ctx, 'POST /v1/customers/:id/top-ups'), async (c) => {
     const input = await readJsonBody(c.req.raw, topUpSchema)
     const result = await ctx.store.credits.topUp(c.get('principal').tenantId, c.req.param('id'), input, ctx.clock.now())
     if (!result.ok) throw creditError(result)

@@ -9,6 +9,7 @@ import type { AuthEnv } from '../middleware/auth.js'
 import { billingError, invoiceJson } from './billing-views.js'
 import { limitParam } from './events.js'
 import { invoiceHtml } from './invoice-html.js'
+import { idempotent } from '../idempotency.js'
 import { readJsonBody } from './json.js'
 import { instantSchema } from './subscriptions.js'
 
@@ -69,7 +70,7 @@ export function invoiceRoutes(ctx: AppContext) {
     return c.json({ data: page.data.map((e) => ({ id: e.id, timestamp: formatTimestamp(e.timestampMs) })), nextCursor: page.nextCursor })
   })
 
-  app.post('/invoices/:id/payments', async (c) => {
+  app.post('/invoices/:id/payments', idempotent(ctx, 'POST /v1/invoices/:id/payments'), async (c) => {
     const input = await readJsonBody(c.req.raw, paymentSchema)
     const result = await ctx.store.billing.pay(c.get('principal').tenantId, c.req.param('id'), input, ctx.clock.now())
     if (!result.ok) throw billingError(result)
