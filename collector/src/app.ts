@@ -22,6 +22,7 @@ import { LiveHub, type LiveTimers, UsageSource } from './live/index.js'
 import { BalanceSource } from './live/balance-source.js'
 import { TenantConfigs } from './tenant-configs.js'
 import { CustomerTokens } from './tokens.js'
+import { WebhookUrlPolicy } from './webhook-url-policy.js'
 
 export interface AppDeps {
   store: Store
@@ -38,6 +39,8 @@ export interface AppDeps {
   /** Least time between two live updates of one customer, in ms (default 250). */
   liveMinIntervalMs?: number
   log?: (level: 'error' | 'warn' | 'info', message: string, fields?: Record<string, unknown>) => void
+  /** Where webhook endpoints may point (default: public addresses only). */
+  webhookUrls?: WebhookUrlPolicy
 }
 
 export interface AppContext {
@@ -54,6 +57,7 @@ export interface AppContext {
   isAccepting: () => boolean
   /** The last write the store refused (disk full, I/O error), until a write succeeds again. */
   writeHealth: WriteHealth
+  webhookUrls: WebhookUrlPolicy
 }
 
 /**
@@ -104,6 +108,7 @@ export function createApp(deps: AppDeps) {
     live: new LiveHub({ clock, timers: deps.timers ?? unrefTimers, minIntervalMs: deps.liveMinIntervalMs }),
     isAccepting: deps.isAccepting ?? (() => true),
     writeHealth: new WriteHealth(clock),
+    webhookUrls: deps.webhookUrls ?? new WebhookUrlPolicy(),
   }
   ctx.live.addSource(new UsageSource(deps.store, configs))
   ctx.live.addSource(new BalanceSource(deps.store, clock))

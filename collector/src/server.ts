@@ -10,6 +10,8 @@ import { createApp } from './app.js'
 import { BillingScheduler } from './billing-scheduler.js'
 import { WebhookDispatcher } from './webhook-dispatcher.js'
 import { CollectorMetrics } from './metrics.js'
+import { RetentionSweeper } from './retention.js'
+import { type WebhookNetworkOptions, WebhookUrlPolicy } from './webhook-url-policy.js'
 
 export interface ServerOptions {
   port: number
@@ -25,6 +27,10 @@ export interface ServerOptions {
   billingIntervalMs?: number
   /** How often due webhook deliveries are sent, in ms (default 1000; 0 turns delivery off). */
   webhookIntervalMs?: number
+  /** Where webhooks may go: public addresses only unless private networks are allowed here. */
+  webhookNetwork?: WebhookNetworkOptions
+  /** How long delivered and failed webhook deliveries are kept, in ms (default 30 days). */
+  webhookRetentionMs?: number
   print?: (line: string) => void
 }
 
@@ -68,7 +74,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
 
   let accepting = true
-  const app = createApp({ store, metrics: new CollectorMetrics({ processMetrics: true }), isAccepting: () => accepting })
+  const webhookUrls = new WebhookUrlPolicy(options.webhookNetwork)
+  const app = createApp({ store, metrics: new CollectorMetrics({ processMetrics: true }), isAccepting: () => accepting, webhookUrls })
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve(s as Server))
     s.once('error', reject)
@@ -77,8 +84,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const log = (level: string, message: string, fields?: Record<string, unknown>) => console.error(JSON.stringify({ level, message, ...fields }))
   const scheduler = new BillingScheduler(store, systemClock, options.billingIntervalMs ?? 60_000, log)
   scheduler.start()
-  const webhooks = new WebhookDispatcher(store.webhooks, { clock: systemClock, intervalMs: options.webhookIntervalMs ?? 1000, log })
+  const webhooks = new WebhookDispatcher(store.webhooks, { clock: systemClock, intervalMs: options.webhookIntervalMs ?? 1000, log, urls: webhookUrls })
   webhooks.start()
+  const retention = new RetentionSweeper(store, systemClock, { webhookRetentionMs: options.webhookRetentionMs, log })
+  retention.start()
   const port = (server.address() as AddressInfo).port
   const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`
 
@@ -97,7 +106,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       server.close(() => {
         clearTimeout(force)
         clearInterval(sweep)
-        void Promise.all([scheduler.stop(), webhooks.stop()]).then(() => store.close()).then(resolve, resolve)
+        void Promise.all([scheduler.stop(), webhooks.stop(), retention.stop()]).then(() => store.close()).then(resolve, resolve)
       })
       server.closeIdleConnections()
     })

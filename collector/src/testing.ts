@@ -9,7 +9,7 @@ import type { LiveTimers } from './live/index.js'
 export const T0 = Date.parse('2026-11-25T10:00:00.000Z')
 
 /** `time`: one fake clock with timers, for the app's clock and its live streams' timers alike; `tmpRoot`: where the temporary folder goes. */
-export async function testApp({ tmpRoot, ...options }: Pick<AppDeps, 'latenessWindowMs' | 'liveMinIntervalMs'> & { time?: Clock & LiveTimers; tmpRoot?: string } = {}) {
+export async function testApp({ tmpRoot, ...options }: Pick<AppDeps, 'latenessWindowMs' | 'liveMinIntervalMs' | 'webhookUrls'> & { time?: Clock & LiveTimers; tmpRoot?: string } = {}) {
   const dir = mkdtempSync(join(tmpRoot ?? tmpdir(), 'meterkit-test-'))
   const dbPath = join(dir, 'meterkit.db')
   const store = new SqliteStore(dbPath)

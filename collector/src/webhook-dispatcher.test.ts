@@ -4,6 +4,10 @@ import { type WebhookEndpoint, verifyWebhook } from '@meterkit/engine'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { type TestApp, testApp } from './testing.js'
 import { type DispatcherTimers, WebhookDispatcher } from './webhook-dispatcher.js'
+import { WebhookUrlPolicy } from './webhook-url-policy.js'
+
+/** The endpoints of these tests listen on 127.0.0.1: allowed explicitly, as an operator would. */
+const LOOPBACK_ALLOWED = new WebhookUrlPolicy({ allowNetworks: ['127.0.0.1/32'] })
 
 const SECRET = 'whsec_c2VjcmV0LWtleS1vZi10aGUtdGVzdC1lbmRwb2ludA=='
 const DATA = {
@@ -69,7 +73,7 @@ describe('the webhook dispatcher', () => {
     ])
     try {
       const [id] = await enqueue([{ url: server.url, secret: SECRET, events: ['invoice.finalized'] }])
-      const dispatcher = new WebhookDispatcher(t.store.webhooks, { clock: t.clock, timers: fakeTimers().timers })
+      const dispatcher = new WebhookDispatcher(t.store.webhooks, { clock: t.clock, timers: fakeTimers().timers, urls: LOOPBACK_ALLOWED })
       const stamps: number[] = []
 
       stamps.push(Math.floor(t.clock.now() / 1000))
@@ -113,7 +117,7 @@ describe('the webhook dispatcher', () => {
     await closed.close()
     const [refused] = await enqueue([{ url: closed.url, secret: SECRET, events: ['invoice.finalized'] }])
     const { timers, fireTimeouts } = fakeTimers()
-    const dispatcher = new WebhookDispatcher(t.store.webhooks, { clock: t.clock, timers })
+    const dispatcher = new WebhookDispatcher(t.store.webhooks, { clock: t.clock, timers, urls: LOOPBACK_ALLOWED })
     await dispatcher.tick()
     expect(await deliveries()).toMatchObject([{ id: refused, status: 'pending', attempts: 1, lastStatus: null, lastError: expect.stringContaining('ECONNREFUSED') }])
 
@@ -121,7 +125,7 @@ describe('the webhook dispatcher', () => {
       init!.signal!.addEventListener('abort', () => reject(init!.signal!.reason))
     })
     t.clock.advance(86_400_000)
-    const slow = new WebhookDispatcher(t.store.webhooks, { clock: t.clock, timers, fetch: hanging as typeof fetch, timeoutMs: 10_000 })
+    const slow = new WebhookDispatcher(t.store.webhooks, { clock: t.clock, timers, urls: LOOPBACK_ALLOWED, fetch: hanging as typeof fetch, timeoutMs: 10_000 })
     const tick = slow.tick()
     await new Promise((resolve) => setImmediate(resolve))
     fireTimeouts()

@@ -2,6 +2,8 @@
 // (Standard Webhooks headers), with at most `concurrency` requests in flight. A 2xx delivers;
 // anything else, a timeout or a network error leaves the delivery for the outbox's backoff.
 import { type AttemptResult, type Clock, type DueWebhook, type WebhookStore, signWebhook } from '@meterkit/engine'
+import { guardedFetch } from './webhook-fetch.js'
+import { WebhookUrlPolicy } from './webhook-url-policy.js'
 
 export interface DispatcherTimers {
   setInterval(fn: () => void, ms: number): { unref?(): void }
@@ -20,6 +22,9 @@ export interface WebhookDispatcherOptions {
   perEndpoint?: number
   /** Per request, the response's status and the start of its body included, in ms (default 10000). */
   timeoutMs?: number
+  /** Where deliveries may go (default: public addresses only). */
+  urls?: WebhookUrlPolicy
+  /** Default: undici's fetch with every connection judged by `urls`. */
   fetch?: typeof fetch
   timers?: DispatcherTimers
   log?: (level: 'error' | 'warn' | 'info', message: string, fields?: Record<string, unknown>) => void
@@ -34,6 +39,7 @@ export class WebhookDispatcher {
   private readonly perEndpoint: number
   private readonly timeoutMs: number
   private readonly fetch: typeof fetch
+  private readonly urls: WebhookUrlPolicy
   private readonly timers: DispatcherTimers
   private readonly log: NonNullable<WebhookDispatcherOptions['log']>
   private readonly inFlight = new Map<string, { url: string; abort: AbortController; done: Promise<void> }>()
@@ -45,7 +51,8 @@ export class WebhookDispatcher {
     this.concurrency = options.concurrency ?? 8
     this.perEndpoint = options.perEndpoint ?? 2
     this.timeoutMs = options.timeoutMs ?? 10_000
-    this.fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init))
+    this.urls = options.urls ?? new WebhookUrlPolicy()
+    this.fetch = options.fetch ?? guardedFetch(this.urls)
     this.timers = options.timers ?? globalThis
     this.log = options.log ?? (() => undefined)
   }
@@ -110,6 +117,9 @@ export class WebhookDispatcher {
     timeout.unref?.()
     const timestampSeconds = Math.floor(this.options.clock.now() / 1000)
     try {
+      // Judged again at each attempt: the endpoint may have been added when the rules differed.
+      const form = this.urls.judgeForm(delivery.url)
+      if (!form.ok) return { ok: false, error: `webhook refused: ${form.reason}`, nowMs: this.options.clock.now() }
       const res = await this.fetch(delivery.url, {
         method: 'POST',
         headers: {

@@ -64,6 +64,24 @@ describe('meterkit CLI', () => {
       const sent = await fetch(`${collector.url}/v1/events?token=${token}`, { method: 'POST', body: JSON.stringify({ events: [event] }) })
       expect(((await sent.json()) as { accepted: number }).accepted).toBe(1)
       expect(() => run(['token', 'cus_42', '--ttl', '7200', '--endpoint', collector.url], { MK_API_KEY: key })).toThrow(/ttlSeconds: must be at most 3600/)
+
+      // A worker's key: ingest only, expiring; and a test-mode key whose data stays apart.
+      const expiresAt = new Date(Date.now() + 3_600_000).toISOString()
+      const workerOut = run(['keys', 'create', '--scopes', 'ingest', '--expires-at', expiresAt, '--endpoint', collector.url], { MK_API_KEY: ADMIN_KEY })
+      expect(workerOut).toContain('scopes ingest')
+      const worker = /secret key .*: (mk_sec_\w+)/.exec(workerOut)![1]!
+      const workerEvent = { id: 'cli-worker-1', event: 'render.completed', customerId: 'cus_42', timestamp: new Date().toISOString() }
+      const posted = await fetch(`${collector.url}/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${worker}`, 'content-type': 'application/json' }, body: JSON.stringify({ events: [workerEvent] }) })
+      expect(posted.status).toBe(200)
+      const read = await fetch(`${collector.url}/v1/events`, { headers: { authorization: `Bearer ${worker}` } })
+      expect(read.status).toBe(403)
+      expect(((await read.json()) as { error: { message: string } }).error.message).toContain('read scope')
+      const testKey = /secret key .*: (mk_test_\w+)/.exec(run(['keys', 'create', '--test', '--endpoint', collector.url], { MK_API_KEY: ADMIN_KEY }))![1]!
+      const testList = (await (await fetch(`${collector.url}/v1/events`, { headers: { authorization: `Bearer ${testKey}` } })).json()) as { data: unknown[] }
+      expect(testList.data).toEqual([])
+      const listed = run(['keys', 'list', '--endpoint', collector.url], { MK_API_KEY: ADMIN_KEY })
+      expect(listed).toMatch(/\tingest\tlive\texpires /)
+      expect(listed).not.toContain(worker)
     } finally {
       collector.child.kill('SIGTERM')
       await collector.exited

@@ -14,6 +14,8 @@ const USAGE = `usage: meterkit <command> [options]
 commands:
   start [--port 8790] [--host 127.0.0.1] [--db ./meterkit.db] [--config FILE] [--admin-key KEY]
                                [--billing-interval SECONDS (default 60, 0 = off)]
+                               [--webhooks-allow-private-networks] [--webhooks-allow-networks CIDR,CIDR]
+                               [--webhook-retention P30D]
                                run the collector on the embedded SQLite store
   apply FILE                   apply a configuration (meters, features, plans) to a running collector
   import FILE.ndjson           backfill events, with a progress bar
@@ -23,8 +25,12 @@ commands:
   verify [--db FILE]           rebuild every rollup from the raw events and report any difference
   tenants create NAME [--db FILE]
                                add a tenant and print its first secret key
-  keys create [--name NAME] (--db FILE [--tenant ID] | --endpoint URL --api-key KEY)
-                               create a secret key and print it once
+  keys create [--name NAME] [--scopes ingest,read,admin] [--expires-at T] [--test]
+              (--db FILE [--tenant ID] | --endpoint URL --api-key KEY)
+                               create a secret key and print it once (admin unless --scopes;
+                               --test: an mk_test_ key of the tenant's separate test data)
+  keys list [--endpoint URL --api-key KEY]
+                               list the tenant's keys (never their secrets)
   token CUSTOMER [--ttl SECONDS] [--ingest EVENT,EVENT]
                                mint a customer token for a browser (read-only unless --ingest)
 

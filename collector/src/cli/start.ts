@@ -1,5 +1,6 @@
 // `meterkit start`: the collector server in this very process; SIGTERM/SIGINT drain it.
 import { parseArgs } from 'node:util'
+import { fixedDurationMs, parseDuration } from '@meterkit/protocol'
 import { startServer } from '../server.js'
 
 export async function startCommand(argv: string[]): Promise<number | undefined> {
@@ -12,6 +13,9 @@ export async function startCommand(argv: string[]): Promise<number | undefined> 
       config: { type: 'string' },
       'admin-key': { type: 'string' },
       'billing-interval': { type: 'string' },
+      'webhooks-allow-private-networks': { type: 'boolean' },
+      'webhooks-allow-networks': { type: 'string' },
+      'webhook-retention': { type: 'string' },
     },
     strict: true,
   })
@@ -19,6 +23,12 @@ export async function startCommand(argv: string[]): Promise<number | undefined> 
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be a port number')
   const billingSeconds = Number(values['billing-interval'] ?? process.env.MK_BILLING_INTERVAL ?? 60)
   if (!Number.isFinite(billingSeconds) || billingSeconds < 0) throw new Error('--billing-interval must be a number of seconds (0 turns scheduled billing off)')
+  const allowPrivate = values['webhooks-allow-private-networks'] ?? ['1', 'true'].includes(process.env.MK_WEBHOOKS_ALLOW_PRIVATE_NETWORKS ?? '')
+  const allowNetworks = (values['webhooks-allow-networks'] ?? process.env.MK_WEBHOOKS_ALLOW_NETWORKS ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')
+  const retentionText = values['webhook-retention'] ?? process.env.MK_WEBHOOK_RETENTION
+  const parsedRetention = retentionText === undefined ? undefined : parseDuration(retentionText)
+  const retentionMs = parsedRetention === undefined ? undefined : fixedDurationMs(parsedRetention)
+  if (retentionText !== undefined && retentionMs === undefined) throw new Error('--webhook-retention must be an ISO 8601 duration in days or less, such as P30D')
   // Signals are handled from the first moment, so a SIGTERM right after start still drains.
   const running: { server?: Promise<Awaited<ReturnType<typeof startServer>>> } = {}
   let stopping = false
@@ -43,7 +53,10 @@ export async function startCommand(argv: string[]): Promise<number | undefined> 
     adminKey: values['admin-key'] ?? process.env.MK_ADMIN_KEY,
     configPath: values.config ?? process.env.MK_CONFIG,
     billingIntervalMs: billingSeconds * 1000,
+    webhookNetwork: { allowPrivateNetworks: allowPrivate, allowNetworks },
+    webhookRetentionMs: retentionMs,
   })
   await running.server
   return undefined
 }
+

@@ -1,4 +1,5 @@
-// Webhook deliveries, for inspection: what was sent where, how often, and what the endpoint said.
+// Webhook deliveries, for inspection: what was sent where, how often, and what the endpoint said;
+// a finished one can be sent again. Endpoints: webhook-endpoints.ts.
 import { DELIVERY_STATUSES, type DeliveryStatus, type WebhookDelivery } from '@meterkit/engine'
 import { formatTimestamp } from '@meterkit/protocol'
 import { Hono } from 'hono'
@@ -6,6 +7,7 @@ import type { AppContext } from '../app.js'
 import { HttpError } from '../http-error.js'
 import type { AuthEnv } from '../middleware/auth.js'
 import { limitParam } from './events.js'
+import { webhookEndpointRoutes } from './webhook-endpoints.js'
 
 const time = (ms: number | null) => (ms === null ? null : formatTimestamp(ms))
 
@@ -22,6 +24,7 @@ export function deliveryJson(d: WebhookDelivery) {
     lastStatus: d.lastStatus,
     lastError: d.lastError,
     deliveredAt: time(d.deliveredAtMs),
+    redeliveryOf: d.redeliveryOf,
     payload: d.payload,
   }
 }
@@ -43,6 +46,17 @@ export function webhookRoutes(ctx: AppContext) {
     }
     return c.json({ data: page.data.map(deliveryJson), nextCursor: page.nextCursor })
   })
+
+  app.post('/deliveries/:id/redeliver', async (c) => {
+    const result = await ctx.store.webhooks.redeliver(c.get('principal').tenantId, c.req.param('id'), ctx.clock.now())
+    if (!result.ok) {
+      if (result.code === 'not_found') throw new HttpError('not_found', 'no webhook delivery with this id')
+      throw new HttpError('conflict', 'status: this delivery is still pending and is retried on its own; redeliver a delivered or failed one')
+    }
+    return c.json(deliveryJson(result.delivery), 201)
+  })
+
+  app.route('/endpoints', webhookEndpointRoutes(ctx))
 
   return app
 }
