@@ -1,6 +1,8 @@
 // Authorization matrix: every endpoint that exists × every kind of credential. Unexpected
-// allows = 0: without a valid key nothing is read or changed; another tenant's key never sees
-// or changes this tenant's data (404, an empty list, or an effect inside its own tenant only);
+// allows = 0: without a valid key nothing is read or changed; another tenant's key, and the
+// tenant's own test-mode key, never see or change this tenant's data (404, an empty list, or an
+// effect inside its own tenant only); a key with narrower scopes reaches only the endpoints its
+// scopes allow (403 naming the scope elsewhere); expired and revoked keys reach nothing (401);
 // a customer token reaches only its own customer's routes, and sends only what it allows.
 // Data-driven: a new endpoint is one line in ENDPOINTS, a new credential one line in CREDENTIALS.
 import { hashKey, newSecretKey } from '@meterkit/engine'
@@ -16,6 +18,9 @@ interface Fixture {
   spareKeyId: string
   subscriptionId: string
   invoiceId: string
+  /** A webhook endpoint of A registered over the API, and a finished delivery of A's. */
+  endpointId: string
+  deliveryId: string
   keys: Record<CredentialName, string | undefined>
   headers: Record<CredentialName, Record<string, string>>
 }
@@ -29,12 +34,20 @@ interface Endpoint {
   body?: (f: Fixture) => unknown
   /** Content type of the body when it is not JSON (the body is then sent as the string it is). */
   contentType?: string
+  headers?: Record<string, string>
   /** Status with tenant A's valid key. */
   owner: number
   foreign: Foreign
   /** Statuses with live customer tokens, on routes a token may use; elsewhere every token gets 403. */
   tokens?: Record<LiveToken, number>
+  /** The key scope the endpoint needs (`ingest+read`: both); admin keys have every scope. Public endpoints need none. */
+  scope?: 'ingest' | 'read' | 'admin' | 'ingest+read'
 }
+
+/** Keys of tenant A with narrower scopes than admin, and the scopes each holds. */
+type ScopedKey = 'ingest key' | 'read key' | 'ingest+read key'
+const SCOPED_KEYS: Record<ScopedKey, string[]> = { 'ingest key': ['ingest'], 'read key': ['read'], 'ingest+read key': ['ingest', 'read'] }
+const scopeAllows = (key: ScopedKey, scope: NonNullable<Endpoint['scope']>) => scope.split('+').every((s) => SCOPED_KEYS[key].includes(s))
 
 /** Customer tokens that have not expired (an expired one always gets 401). */
 type LiveToken = 'read-only token' | 'ingest token' | 'other customer token' | 'other tenant token'
@@ -47,13 +60,17 @@ const ENDPOINTS: Endpoint[] = [
   { route: 'GET /metrics', path: () => '/metrics', owner: 200, foreign: 'public' },
   {
     // Tokens that may send events get 200 with every event rejected (forbidden_customer: the probe is for another customer).
-    route: 'POST /v1/events', path: () => '/v1/events', body: (f) => ({ events: [probeEvent(f)] }), owner: 200, foreign: 'own_tenant',
+    route: 'POST /v1/events', path: () => '/v1/events', body: (f) => ({ events: [probeEvent(f)] }), owner: 200, foreign: 'own_tenant', scope: 'ingest',
     tokens: { 'read-only token': 403, 'ingest token': 200, 'other customer token': 200, 'other tenant token': 200 },
   },
   { route: 'GET /v1/events', path: () => '/v1/events?limit=1000', owner: 200, foreign: 'empty_list' },
   { route: 'GET /v1/events?customerId', path: () => `/v1/events?customerId=${SECRET_CUSTOMER}`, owner: 200, foreign: 'empty_list' },
   { route: 'GET /v1/events/:id', path: (f) => `/v1/events/${f.eventId}`, owner: 200, foreign: 'not_found' },
   { route: 'POST /v1/keys', path: () => '/v1/keys', body: () => ({ name: 'matrix' }), owner: 201, foreign: 'own_tenant' },
+  { route: 'POST /v1/keys (scoped, expiring)', path: () => '/v1/keys', body: () => ({ scopes: ['ingest'], expiresAt: '2027-01-01T00:00:00Z' }), owner: 201, foreign: 'own_tenant' },
+  { route: 'POST /v1/keys (test mode)', path: () => '/v1/keys', body: () => ({ mode: 'test' }), owner: 201, foreign: 'own_tenant' },
+  // Listing keys is admin work: names, scopes and use of every credential.
+  { route: 'GET /v1/keys', path: () => '/v1/keys', owner: 200, foreign: 'own_tenant', scope: 'admin' },
   { route: 'DELETE /v1/keys/:id', path: (f) => `/v1/keys/${f.spareKeyId}`, owner: 200, foreign: 'not_found' },
   { route: 'POST /v1/events/:id/void', path: (f) => `/v1/events/${f.eventId}/void`, body: () => ({ reason: 'matrix' }), owner: 200, foreign: 'not_found' },
   { route: 'POST /v1/events/:id/amend', path: (f) => `/v1/events/${f.eventId}/amend`, body: () => ({ properties: { gpuSeconds: 1 }, reason: 'matrix' }), owner: 200, foreign: 'not_found' },
@@ -76,13 +93,17 @@ const ENDPOINTS: Endpoint[] = [
   { route: 'POST /v1/subscriptions/:id/change', path: (f) => `/v1/subscriptions/${f.subscriptionId}/change`, body: () => ({ plan: 'team' }), owner: 200, foreign: 'not_found' },
   { route: 'POST /v1/subscriptions/:id/cancel', path: (f) => `/v1/subscriptions/${f.subscriptionId}/cancel`, body: () => ({ at: '2026-11-28T00:00:00Z' }), owner: 200, foreign: 'not_found' },
   { route: 'POST /v1/billing/run', path: () => '/v1/billing/run', body: () => ({ until: '2026-11-25T10:00:00Z' }), owner: 200, foreign: 'own_tenant' },
-  { route: 'POST /v1/simulations', path: () => '/v1/simulations', body: () => ({ plan: 'team', from: '2026-11-01T00:00:00Z', to: '2026-11-25T00:00:00Z' }), owner: 200, foreign: 'own_tenant' },
+  { route: 'POST /v1/simulations', path: () => '/v1/simulations', body: () => ({ plan: 'team', from: '2026-11-01T00:00:00Z', to: '2026-11-25T00:00:00Z' }), owner: 200, foreign: 'own_tenant', scope: 'read' },
   { route: 'GET /v1/invoices', path: () => '/v1/invoices', owner: 200, foreign: 'empty_list' },
   { route: 'GET /v1/invoices?customerId', path: () => `/v1/invoices?customerId=${SECRET_CUSTOMER}`, owner: 200, foreign: 'empty_list' },
   { route: 'GET /v1/invoices/:id', path: (f) => `/v1/invoices/${f.invoiceId}`, owner: 200, foreign: 'not_found' },
   { route: 'GET /v1/invoices/:id.html', path: (f) => `/v1/invoices/${f.invoiceId}.html`, owner: 200, foreign: 'not_found' },
   { route: 'GET /v1/invoices/:id/lines/:lineId/events', path: (f) => `/v1/invoices/${f.invoiceId}/lines/li_1/events`, owner: 200, foreign: 'not_found' },
   { route: 'POST /v1/invoices/:id/payments', path: (f) => `/v1/invoices/${f.invoiceId}/payments`, body: () => ({ amount: '1', method: 'wire' }), owner: 201, foreign: 'not_found' },
+  {
+    route: 'POST /v1/invoices/:id/payments (Idempotency-Key)', path: (f) => `/v1/invoices/${f.invoiceId}/payments`, headers: { 'idempotency-key': 'matrix-payment' },
+    body: () => ({ amount: '1', method: 'wire' }), owner: 201, foreign: 'not_found',
+  },
   { route: 'POST /v1/invoices/:id/void', path: (f) => `/v1/invoices/${f.invoiceId}/void`, body: () => ({ reason: 'matrix' }), owner: 200, foreign: 'not_found' },
   { route: 'GET /v1/customers/:id/balance', path: () => `/v1/customers/${SECRET_CUSTOMER}/balance`, owner: 200, foreign: 'not_found', tokens: { 'read-only token': 200, 'ingest token': 200, 'other customer token': 404, 'other tenant token': 404 } },
   { route: 'GET /v1/customers/:id/ledger', path: () => `/v1/customers/${SECRET_CUSTOMER}/ledger`, owner: 200, foreign: 'not_found' },
@@ -91,20 +112,28 @@ const ENDPOINTS: Endpoint[] = [
   { route: 'POST /v1/customers/:id/grants/:grantId/void', path: () => `/v1/customers/${SECRET_CUSTOMER}/grants/grant_A/void`, body: () => ({ reason: 'matrix' }), owner: 200, foreign: 'not_found' },
   { route: 'POST /v1/customers/:id/top-ups', path: () => `/v1/customers/${SECRET_CUSTOMER}/top-ups`, body: () => ({ credits: '5', amount: '1' }), owner: 201, foreign: 'own_tenant' },
   { route: 'PUT /v1/customers/:id/auto-top-up', path: () => `/v1/customers/${SECRET_CUSTOMER}/auto-top-up`, body: () => ({ threshold: '1', credits: '5' }), owner: 200, foreign: 'own_tenant' },
-  { route: 'POST /v1/reservations', path: () => '/v1/reservations', body: () => ({ customerId: 'cus_matrix_res', credits: '1' }), owner: 201, foreign: 'own_tenant' },
-  { route: 'POST /v1/reservations/:id/release', path: () => '/v1/reservations/res_matrix_A/release', owner: 200, foreign: 'not_found' },
-  { route: 'POST /v1/quotes', path: () => '/v1/quotes', body: () => ({ customerId: SECRET_CUSTOMER, event: 'render.completed', properties: { gpuSeconds: 1 } }), owner: 200, foreign: 'not_found', tokens: { 'read-only token': 200, 'ingest token': 200, 'other customer token': 404, 'other tenant token': 404 } },
+  { route: 'POST /v1/reservations', path: () => '/v1/reservations', body: () => ({ customerId: 'cus_matrix_res', credits: '1' }), owner: 201, foreign: 'own_tenant', scope: 'ingest' },
+  { route: 'POST /v1/reservations/:id/release', path: () => '/v1/reservations/res_matrix_A/release', owner: 200, foreign: 'not_found', scope: 'ingest' },
+  { route: 'POST /v1/quotes', path: () => '/v1/quotes', body: () => ({ customerId: SECRET_CUSTOMER, event: 'render.completed', properties: { gpuSeconds: 1 } }), owner: 200, foreign: 'not_found', tokens: { 'read-only token': 200, 'ingest token': 200, 'other customer token': 404, 'other tenant token': 404 }, scope: 'read' },
   { route: 'GET /v1/customers/:id/invoices/upcoming', path: () => `/v1/customers/${SECRET_CUSTOMER}/invoices/upcoming`, owner: 200, foreign: 'not_found' },
   { route: 'GET /v1/webhooks/deliveries', path: () => '/v1/webhooks/deliveries', owner: 200, foreign: 'empty_list' },
+  { route: 'POST /v1/webhooks/deliveries/:id/redeliver', path: (f) => `/v1/webhooks/deliveries/${f.deliveryId}/redeliver`, owner: 201, foreign: 'not_found' },
+  { route: 'POST /v1/webhooks/endpoints', path: () => '/v1/webhooks/endpoints', body: () => ({ url: 'https://93.184.216.34/matrix', events: ['invoice.finalized'] }), owner: 201, foreign: 'own_tenant' },
+  { route: 'GET /v1/webhooks/endpoints', path: () => '/v1/webhooks/endpoints', owner: 200, foreign: 'empty_list' },
+  { route: 'DELETE /v1/webhooks/endpoints/:id', path: (f) => `/v1/webhooks/endpoints/${f.endpointId}`, owner: 200, foreign: 'not_found' },
   {
     route: 'GET /v1/customers/:id/stream', path: () => `/v1/customers/${SECRET_CUSTOMER}/stream?meters=gpu`, owner: 200, foreign: 'not_found',
     tokens: { 'read-only token': 200, 'ingest token': 200, 'other customer token': 404, 'other tenant token': 404 },
   },
-  { route: 'POST /v1/customer-tokens', path: () => '/v1/customer-tokens', body: () => ({ customerId: 'cus_matrix_token', ingest: { events: ['render.completed'] } }), owner: 200, foreign: 'own_tenant' },
+  { route: 'POST /v1/customer-tokens', path: () => '/v1/customer-tokens', body: () => ({ customerId: 'cus_matrix_token', ingest: { events: ['render.completed'] } }), owner: 200, foreign: 'own_tenant', scope: 'ingest+read' },
+  { route: 'POST /v1/customer-tokens (read-only)', path: () => '/v1/customer-tokens', body: () => ({ customerId: 'cus_matrix_token' }), owner: 200, foreign: 'own_tenant', scope: 'read' },
 ]
 
-type CredentialName = 'none' | 'basic scheme' | 'bearer without token' | 'bearer garbage' | 'unknown key' | 'revoked key' | 'other tenant key' | 'valid key'
-  | 'expired token' | LiveToken
+/** The scope an endpoint needs: as listed, else `read` for a GET (every read of tenant data), else `admin`. */
+const scopeOf = (e: Endpoint): NonNullable<Endpoint['scope']> => e.scope ?? (e.route.startsWith('GET ') ? 'read' : 'admin')
+
+type CredentialName = 'none' | 'basic scheme' | 'bearer without token' | 'bearer garbage' | 'unknown key' | 'revoked key' | 'expired key'
+  | 'other tenant key' | 'test mode key' | 'valid key' | 'expired token' | LiveToken | ScopedKey
 
 /** Each credential as request headers; `valid key` and `other tenant key` are allowed ones. */
 const CREDENTIALS: { name: CredentialName; header: (f: Fixture) => Record<string, string> }[] = [
@@ -114,7 +143,10 @@ const CREDENTIALS: { name: CredentialName; header: (f: Fixture) => Record<string
   { name: 'bearer garbage', header: (f) => ({ authorization: `Bearer ${f.keys['valid key']}x y` }) },
   { name: 'unknown key', header: (f) => ({ authorization: `Bearer ${f.keys['unknown key']}` }) },
   { name: 'revoked key', header: (f) => ({ authorization: `Bearer ${f.keys['revoked key']}` }) },
+  { name: 'expired key', header: (f) => ({ authorization: `Bearer ${f.keys['expired key']}` }) },
   { name: 'other tenant key', header: (f) => ({ authorization: `Bearer ${f.keys['other tenant key']}` }) },
+  { name: 'test mode key', header: (f) => ({ authorization: `Bearer ${f.keys['test mode key']}` }) },
+  ...(Object.keys(SCOPED_KEYS) as ScopedKey[]).map((name) => ({ name, header: (f: Fixture) => ({ authorization: `Bearer ${f.keys[name]}` }) })),
   { name: 'valid key', header: (f) => ({ authorization: `Bearer ${f.keys['valid key']}` }) },
   { name: 'expired token', header: (f) => ({ authorization: `Bearer ${f.keys['expired token']}` }) },
   ...LIVE_TOKENS.map((name) => ({ name, header: (f: Fixture) => ({ authorization: `Bearer ${f.keys[name]}` }) })),
@@ -166,7 +198,20 @@ async function fixture(): Promise<Fixture> {
   expect((await t.json('POST', '/v1/reservations', { id: 'res_matrix_A', customerId: SECRET_CUSTOMER, credits: '10' })).body.granted).toBe(true)
   const ownEvent = { id: 'evt-A-1', event: 'render.completed', customerId: SECRET_CUSTOMER, timestamp: '2026-11-25T09:00:00.000Z', properties: { marker: SECRET_MARKER } }
   expect((await t.json('POST', '/v1/events', { events: [ownEvent] })).body.accepted).toBe(1)
-  const spare = await t.json('POST', '/v1/keys', { name: 'spare' })
+  const spare = await t.json('POST', '/v1/keys', { name: `spare ${SECRET_MARKER}` })
+  const scoped = Object.fromEntries(await Promise.all((Object.entries(SCOPED_KEYS) as [ScopedKey, string[]][]).map(async ([name, scopes]) =>
+    [name, (await t.json('POST', '/v1/keys', { name, scopes })).body.key as string]))) as Record<ScopedKey, string>
+  // Expires at the first second after now; the clock moves past it below.
+  const expiring = await t.json('POST', '/v1/keys', { name: 'expiring', expiresAt: '2026-11-25T10:00:01.000Z' })
+  expect(expiring.status).toBe(201)
+  // A's test mode: a tenant of its own, configured like A (so its requests succeed there).
+  const testMode = await t.json('POST', '/v1/keys', { mode: 'test' })
+  const testTenant = await t.store.testTenant(t.tenant.id, 0)
+  await t.store.applyConfig(testTenant.id, { ...config, meters: [{ ...config.meters[0]!, description: 'test' }] } as never, null, 0)
+  const endpoint = await t.json('POST', '/v1/webhooks/endpoints', { url: `https://93.184.216.34/${SECRET_MARKER}`, events: ['invoice.finalized'] })
+  expect(endpoint.status).toBe(201)
+  const [delivery] = (await t.json('GET', '/v1/webhooks/deliveries')).body.data
+  expect(await t.store.webhooks.recordAttempt(delivery.id, { ok: true, status: 200, nowMs: t.clock.now() })).toBe('delivered')
   const revoked = await t.json('POST', '/v1/keys', { name: 'revoked' })
   expect((await t.json('DELETE', `/v1/keys/${revoked.body.id}`)).status).toBe(200)
   const other = await t.store.createTenant('other', 0)
@@ -187,7 +232,10 @@ async function fixture(): Promise<Fixture> {
     'bearer garbage': undefined,
     'unknown key': newSecretKey(),
     'revoked key': revoked.body.key,
+    'expired key': expiring.body.key,
     'other tenant key': otherKey,
+    'test mode key': testMode.body.key,
+    ...scoped,
     'valid key': t.key,
     'expired token': expired,
     'read-only token': await mint({ customerId: SECRET_CUSTOMER }),
@@ -197,7 +245,7 @@ async function fixture(): Promise<Fixture> {
     'other tenant token': await t.app.context.tokens.mint(
       { tenantId: other.id, customerId: SECRET_CUSTOMER, keyId: 'key_other_tenant', expiresAtMs: t.clock.now() + 900_000, ingestEvents: ingest.events }, t.clock.now()),
   }
-  const f = { t, tenantA: t.tenant.id, eventId: ownEvent.id, spareKeyId: spare.body.id, subscriptionId: subscription.body.id, invoiceId: invoice.id, keys } as Fixture
+  const f = { t, tenantA: t.tenant.id, eventId: ownEvent.id, spareKeyId: spare.body.id, subscriptionId: subscription.body.id, invoiceId: invoice.id, endpointId: endpoint.body.id, deliveryId: delivery.id, keys } as Fixture
   f.headers = Object.fromEntries(CREDENTIALS.map((c) => [c.name, c.header(f)])) as Fixture['headers']
   return f
 }
@@ -207,7 +255,7 @@ function snapshotA(f: Fixture): string {
   const db = f.t.store.db
   return JSON.stringify({
     events: db.prepare('SELECT id, event, customer_id, ts, properties, source FROM events WHERE tenant_id = ? ORDER BY id').all(f.tenantA),
-    keys: db.prepare('SELECT id, hash, revoked_at FROM api_keys WHERE tenant_id = ? ORDER BY id').all(f.tenantA),
+    keys: db.prepare('SELECT id, hash, revoked_at, scopes, expires_at FROM api_keys WHERE tenant_id = ? ORDER BY id').all(f.tenantA),
     customers: db.prepare('SELECT id, name, email, timezone, metadata FROM customers WHERE tenant_id = ? ORDER BY id').all(f.tenantA),
     corrections: db.prepare('SELECT id, status, current FROM events WHERE tenant_id = ? ORDER BY id').all(f.tenantA),
     versions: db.prepare('SELECT id, version, action, reason FROM event_versions WHERE tenant_id = ? ORDER BY id, version').all(f.tenantA),
@@ -223,6 +271,8 @@ function snapshotA(f: Fixture): string {
     autoTopUps: db.prepare('SELECT customer_id, threshold FROM auto_top_ups WHERE tenant_id = ? ORDER BY 1').all(f.tenantA),
     payments: db.prepare('SELECT invoice_id, id, amount FROM invoice_payments WHERE tenant_id = ? ORDER BY 1, 2').all(f.tenantA),
     webhooks: db.prepare('SELECT id, status, attempts, body FROM webhook_deliveries WHERE tenant_id = ? ORDER BY seq').all(f.tenantA),
+    endpoints: db.prepare('SELECT id, url, events, secret FROM webhook_endpoints WHERE tenant_id = ? ORDER BY seq').all(f.tenantA),
+    idempotency: db.prepare('SELECT route, key, state FROM idempotency_keys WHERE tenant_id = ? ORDER BY 1, 2').all(f.tenantA),
   })
 }
 
@@ -243,7 +293,7 @@ describe('authorization matrix', () => {
       const body = endpoint.body?.(f)
       const res = await f.t.app.request(endpoint.path(f), {
         method,
-        headers: { ...f.headers[credential], ...(body === undefined ? {} : { 'content-type': endpoint.contentType ?? 'application/json' }) },
+        headers: { ...f.headers[credential], ...endpoint.headers, ...(body === undefined ? {} : { 'content-type': endpoint.contentType ?? 'application/json' }) },
         body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       })
       const text = res.headers.get('content-type')?.startsWith('text/event-stream') ? await firstFigure(res) : await res.text()
@@ -256,21 +306,32 @@ describe('authorization matrix', () => {
       })()
       const after = snapshotA(f)
       const leaks = text.includes(SECRET_MARKER) || text.includes(SECRET_CUSTOMER)
-      const allowed = credential === 'valid key' || endpoint.foreign === 'public'
+      const scopedKey = credential in SCOPED_KEYS ? (credential as ScopedKey) : undefined
+      const scopeAllowed = scopedKey !== undefined && scopeAllows(scopedKey, scopeOf(endpoint))
+      const allowed = credential === 'valid key' || endpoint.foreign === 'public' || scopeAllowed
+      const foreignKey = credential === 'other tenant key' || credential === 'test mode key'
       const liveToken = LIVE_TOKENS.includes(credential as LiveToken) ? (credential as LiveToken) : undefined
       const ownToken = credential === 'read-only token' || credential === 'ingest token'
 
       // An unexpected allow is any of these; each is also asserted on its own below.
-      const tolerated = credential === 'other tenant key' || (liveToken !== undefined && endpoint.tokens !== undefined)
+      const tolerated = foreignKey || (liveToken !== undefined && endpoint.tokens !== undefined)
       if (!allowed && (after !== before || (leaks && !ownToken) || (!tolerated && res.status < 400))) unexpectedAllows++
 
       if (endpoint.foreign === 'public') {
         expect(res.status).toBe(endpoint.owner)
         expect(leaks).toBe(false)
         expect(after).toBe(before)
-      } else if (credential === 'valid key') {
+      } else if (credential === 'valid key' || scopeAllowed) {
         expect(res.status, text).toBe(endpoint.owner)
-      } else if (credential === 'other tenant key') {
+      } else if (scopedKey !== undefined) {
+        // A scope refusal names the scope needed, and nothing of A is read or changed.
+        expect(res.status, text).toBe(403)
+        expect(json?.error?.code).toBe('forbidden')
+        const missing = scopeOf(endpoint).split('+').find((s) => !SCOPED_KEYS[scopedKey].includes(s))
+        expect((json?.error as { message?: string } | undefined)?.message).toContain(`${missing} scope`)
+        expect(leaks, text).toBe(false)
+        expect(after, 'a key without the scope changed tenant A').toBe(before)
+      } else if (foreignKey) {
         expect(leaks, text).toBe(false)
         expect(after, 'another tenant changed tenant A').toBe(before)
         if (endpoint.foreign === 'not_found') {
@@ -295,6 +356,7 @@ describe('authorization matrix', () => {
       } else {
         expect(res.status, text).toBe(401)
         expect(json?.error?.code).toBe('unauthorized')
+        if (credential === 'expired key') expect((json?.error as { message?: string }).message).toBe('the key expired at 2026-11-25T10:00:01.000Z')
         expect(leaks).toBe(false)
         expect(after, 'a request without a valid key changed tenant A').toBe(before)
       }

@@ -162,7 +162,7 @@ export function authenticate(deps: AuthDeps) {
     if (!resolved.ok) throw new HttpError('unauthorized', resolved.message)
     const needed = requiredScope(c.req.method, url.pathname)
     if (!hasScope(resolved.principal.scopes, needed)) {
-      throw new HttpError('forbidden', `this key lacks the ${needed} scope that ${c.req.method} ${url.pathname} needs (it has ${resolved.principal.scopes.join(', ')})`, { scope: needed })
+      throw new HttpError('forbidden', `this request needs a key with the ${needed} scope; this key has ${resolved.principal.scopes.join(', ')}`, { scope: needed })
     }
     c.set('principal', resolved.principal)
     await next()
