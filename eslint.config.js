@@ -1,4 +1,4 @@
-// Lint: recommended rules everywhere; Web-standard code only in protocol, core and edge, which
+// Lint: recommended rules everywhere; Web-standard code only in protocol, core, edge and webhooks, which
 // run unchanged in Node, browsers and edge runtimes; no Node in the browser package.
 import js from '@eslint/js'
 import globals from 'globals'
@@ -28,16 +28,16 @@ export default tseslint.config(
     },
   },
   {
-    files: ['packages/protocol/src/**/*.ts', 'packages/core/src/**/*.ts', 'packages/edge/src/**/*.ts'],
+    files: ['packages/protocol/src/**/*.ts', 'packages/core/src/**/*.ts', 'packages/edge/src/**/*.ts', 'packages/webhooks/src/**/*.ts'],
     ignores: ['**/*.test.ts'],
     languageOptions: { globals: webStandardGlobals },
     rules: {
       'no-restricted-imports': ['error', {
-        patterns: [{ group: nodeBuiltins, message: 'protocol, core and edge are runtime-neutral: Web-standard APIs only.' }],
+        patterns: [{ group: nodeBuiltins, message: 'protocol, core, edge and webhooks are runtime-neutral: Web-standard APIs only.' }],
       }],
       'no-restricted-globals': ['error',
         ...[...nodeGlobals, 'window', 'document', 'navigator', 'localStorage', 'indexedDB'].map((name) => ({
-          name, message: 'protocol, core and edge are runtime-neutral: Web-standard APIs only.',
+          name, message: 'protocol, core, edge and webhooks are runtime-neutral: Web-standard APIs only.',
         })),
       ],
     },

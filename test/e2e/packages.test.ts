@@ -12,7 +12,8 @@ const PACKAGES: Record<string, { dir: string; exports: string[] }> = {
   '@meterkit/node': { dir: 'packages/node', exports: ['Meterkit', 'DiskBuffer', 'shutdownOnSignals'] },
   '@meterkit/browser': { dir: 'packages/browser', exports: ['Meterkit', 'MeterkitRequestError'] },
   '@meterkit/edge': { dir: 'packages/edge', exports: ['Meterkit', 'runtimeWaitUntil'] },
-  '@meterkit/engine': { dir: 'packages/engine', exports: ['SqliteStore', 'ingestEvents', 'DecimalSum'] },
+  '@meterkit/webhooks': { dir: 'packages/webhooks', exports: ['verifyWebhook', 'signWebhook', 'webhookKey', 'WEBHOOK_EVENT_TYPES'] },
+  '@meterkit/engine': { dir: 'packages/engine', exports: ['SqliteStore', 'ingestEvents', 'DecimalSum', 'verifyWebhook'] },
   '@meterkit/collector': { dir: 'collector', exports: ['createApp', 'startServer'] },
 }
 

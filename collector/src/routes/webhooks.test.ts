@@ -66,7 +66,7 @@ describe('invoice.finalized webhooks', () => {
     expect(list.body.data).toEqual([1, 0].map((i) => ({
       id: sent[i]!.headers.get('webhook-id'), type: 'invoice.finalized', url: 'https://hooks.example/billing', status: 'delivered', attempts: 1,
       createdAt: '2026-11-25T10:00:00.000Z', nextAttemptAt: null, lastAttemptAt: '2026-11-25T10:00:00.000Z', lastStatus: 204, lastError: null,
-      deliveredAt: '2026-11-25T10:00:00.000Z', payload: payloads[i],
+      deliveredAt: '2026-11-25T10:00:00.000Z', redeliveryOf: null, payload: payloads[i],
     })))
     expect(JSON.stringify(list.body)).not.toContain(SECRET)
   })

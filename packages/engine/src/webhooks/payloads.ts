@@ -1,9 +1,18 @@
 // What a webhook says: its event types, the `data` of each, and the body `{ type, data, createdAt }`.
 // Times are RFC 3339 strings and amounts decimal strings, as everywhere on the wire.
 import { type WEBHOOK_EVENTS, formatTimestamp } from '@meterkit/protocol'
+import type { InvoiceFinalizedData, WebhookData, WebhookEventType } from '@meterkit/webhooks'
 import type { Invoice } from '../billing/model.js'
 
-export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number]
+export type {
+  BalanceLowData,
+  InvoiceFinalizedData,
+  LimitReachedData,
+  TopUpCreatedData,
+  WebhookData,
+  WebhookEventType,
+  WebhookPayload,
+} from '@meterkit/webhooks'
 
 /** An endpoint of the tenant configuration's `webhooks`: where to send which events, and how to sign them. */
 export interface WebhookEndpoint {
@@ -12,67 +21,10 @@ export interface WebhookEndpoint {
   events: readonly string[]
 }
 
-/** `balance.low`: a customer's available credits fell below the plan's `lowBalance`, once per crossing. */
-export interface BalanceLowData {
-  customerId: string
-  balance: string
-  available: string
-  threshold: string
-}
-
-/** `limit.reached`: a metered feature's usage reached its limit in the current period, once per period. */
-export interface LimitReachedData {
-  customerId: string
-  feature: string
-  meter: string
-  limit: string
-  used: string
-  /** A hard limit now refuses; a soft one only reports `overLimit`. */
-  hard: boolean
-  periodStart: string
-  periodEnd: string
-}
-
-/** `top_up.created`: purchased credits were granted, by the API or by auto top-up. */
-export interface TopUpCreatedData {
-  id: string
-  customerId: string
-  grantId: string
-  credits: string
-  /** The money charged, in the plan currency; absent for a free top-up. */
-  amount?: string
-  currency?: string
-  invoiceId?: string
-  automatic: boolean
-}
-
-/** `invoice.finalized`: a billing run finalized an invoice (`paid` at once when nothing is due). */
-export interface InvoiceFinalizedData {
-  id: string
-  number: number | null
-  customerId: string
-  subscriptionId: string
-  status: Invoice['status']
-  total: string
-  currency: string
-  periodStart: string
-  periodEnd: string
-}
-
-export interface WebhookData {
-  'balance.low': BalanceLowData
-  'limit.reached': LimitReachedData
-  'top_up.created': TopUpCreatedData
-  'invoice.finalized': InvoiceFinalizedData
-}
-
-/**
- * The JSON body of every delivery, fixed when the event is enqueued. A union over the types, so
- * checking `payload.type` narrows `payload.data`.
- */
-export type WebhookPayload<T extends WebhookEventType = WebhookEventType> = T extends WebhookEventType
-  ? { type: T; data: WebhookData[T]; createdAt: string }
-  : never
+// The configuration's event names and the receivers' package must name the same types.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
+const sameEventTypes: Same<(typeof WEBHOOK_EVENTS)[number], WebhookEventType> = true
+void sameEventTypes
 
 export function webhookBody<T extends WebhookEventType>(type: T, data: WebhookData[T], atMs: number): string {
   return JSON.stringify({ type, data, createdAt: formatTimestamp(atMs) })

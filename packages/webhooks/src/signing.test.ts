@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { signWebhook, verifyWebhook, webhookKey } from './signing.js'
 
@@ -23,14 +24,23 @@ function signed(overrides: { body?: string; secret?: string; timestampSeconds?: 
 }
 
 describe('signWebhook', () => {
+  it('signs exactly as node:crypto does, for any body and secret', () => {
+    fc.assert(fc.property(fc.string(), fc.uint8Array({ maxLength: 300 }), fc.string({ minLength: 1 }), fc.integer({ min: 0, max: 2 ** 40 }), (id, body, secret, ts) => {
+      fc.pre(!secret.startsWith('whsec_'))
+      const expected = createHmac('sha256', Buffer.from(secret, 'utf8')).update(`${id}.${ts}.`).update(body).digest('base64')
+      expect(signWebhook({ id, timestampSeconds: ts, body, secret })).toBe(`v1,${expected}`)
+    }))
+  })
+
   it('matches the Standard Webhooks reference vector', () => {
     expect(signWebhook(VECTOR)).toBe(VECTOR.signature)
     expect(signWebhook({ ...VECTOR, body: Buffer.from(VECTOR.body) })).toBe(VECTOR.signature)
   })
 
   it('keys a whsec_ secret by its base64 rest, any other secret by its UTF-8 bytes', () => {
-    expect(webhookKey('whsec_aGVsbG8=')).toEqual(Buffer.from('hello'))
-    expect(webhookKey('plain sécret')).toEqual(Buffer.from('plain sécret', 'utf8'))
+    expect(Buffer.from(webhookKey('whsec_aGVsbG8='))).toEqual(Buffer.from('hello'))
+    expect(Buffer.from(webhookKey('plain sécret'))).toEqual(Buffer.from('plain sécret', 'utf8'))
+    expect(() => webhookKey('whsec_not base64!')).toThrow(/not base64/)
     const expected = createHmac('sha256', Buffer.from(SECRET, 'utf8')).update(`msg_1.${NOW}.${BODY}`).digest('base64')
     expect(signWebhook({ id: 'msg_1', timestampSeconds: NOW, body: BODY, secret: SECRET })).toBe(`v1,${expected}`)
   })
