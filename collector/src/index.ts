@@ -3,3 +3,5 @@ export { createApp, type AppDeps, type AppContext, type CollectorApp } from './a
 export { CollectorMetrics } from './metrics.js'
 export { HttpError } from './http-error.js'
 export { startServer, type ServerOptions, type RunningServer } from './server.js'
+export { WebhookUrlPolicy, type WebhookNetworkOptions } from './webhook-url-policy.js'
+export { RetentionSweeper, type RetentionOptions } from './retention.js'
