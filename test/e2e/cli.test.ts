@@ -64,7 +64,16 @@ describe('meterkit CLI', () => {
       const sent = await fetch(`${collector.url}/v1/events?token=${token}`, { method: 'POST', body: JSON.stringify({ events: [event] }) })
       expect(((await sent.json()) as { accepted: number }).accepted).toBe(1)
       expect(() => run(['token', 'cus_42', '--ttl', '7200', '--endpoint', collector.url], { MK_API_KEY: key })).toThrow(/ttlSeconds: must be at most 3600/)
+    } finally {
+      collector.child.kill('SIGTERM')
+      await collector.exited
+    }
+  }, 30_000)
 
+  it('keys create makes scoped, expiring and test-mode keys; keys list shows them without secrets', async () => {
+    const dbPath = join(tempDir(), 'meterkit.db')
+    const collector = await startCollector(dbPath)
+    try {
       // A worker's key: ingest only, expiring; and a test-mode key whose data stays apart.
       const expiresAt = new Date(Date.now() + 3_600_000).toISOString()
       const workerOut = run(['keys', 'create', '--scopes', 'ingest', '--expires-at', expiresAt, '--endpoint', collector.url], { MK_API_KEY: ADMIN_KEY })
