@@ -85,7 +85,7 @@ describe('guarded webhook fetch', () => {
       dns.records['rebind.example'] = ['127.0.0.1']
       const send = guardedFetch(policy)
       const refused = await send(`http://rebind.example:${port}/hook`, { method: 'POST', body: '{}' }).then(() => undefined, (err: Error) => err)
-      expect(String((refused as Error & { cause?: Error })?.cause?.message)).toContain('127.0.0.1 is a loopback')
+      expect(String((refused as Error & { cause?: Error })?.cause?.message)).toContain('rebind.example resolves to 127.0.0.1, a loopback')
       expect(received).toHaveLength(0)
       // A literal private address never gets as far as a connection.
       await expect(send(`http://127.0.0.1:${port}/hook`, { method: 'POST', body: '{}' })).rejects.toThrow(/webhook refused/)

@@ -79,7 +79,7 @@ export class WebhookUrlPolicy {
     if (family === 0) return `${address} is not an IP address`
     const type = family === 4 ? 'ipv4' : 'ipv6'
     if (!NON_PUBLIC.check(address, type) || this.allowed.check(address, type)) return undefined
-    return `${address} is a loopback, link-local, private or reserved address; webhooks go to public addresses unless the collector allows this network (--webhooks-allow-networks)`
+    return `${address}, a loopback, link-local, private or reserved address (webhooks go to public addresses unless the collector allows this network: --webhooks-allow-networks)`
   }
 
   /** The URL's form only (scheme, literal address): what can be judged without a lookup. */
@@ -94,7 +94,7 @@ export class WebhookUrlPolicy {
     if (parsed.username !== '' || parsed.password !== '') return { ok: false, reason: 'must not hold credentials' }
     const literal = literalAddress(parsed.hostname)
     const refused = literal === undefined ? undefined : this.refusal(literal)
-    return refused === undefined ? { ok: true } : { ok: false, reason: refused }
+    return refused === undefined ? { ok: true } : { ok: false, reason: `the host is ${refused}` }
   }
 
   /** The whole check at registration: the form, then every address the host resolves to now. */

@@ -93,7 +93,7 @@ describe('webhook endpoints over the API', () => {
     await dispatcher.tick()
     expect(sent).toEqual([])
     const [delivery] = (await t.json('GET', '/v1/webhooks/deliveries')).body.data
-    expect(delivery).toMatchObject({ status: 'pending', attempts: 1, lastError: expect.stringContaining('webhook refused: 10.0.0.8') })
+    expect(delivery).toMatchObject({ status: 'pending', attempts: 1, lastError: expect.stringContaining('webhook refused: the host is 10.0.0.8, a loopback, link-local, private or reserved address') })
   })
 })
 
