@@ -5,8 +5,9 @@ how long to wait (full-jitter exponential backoff, a pure function of the attemp
 import json
 import math
 import re
-from email.utils import parsedate_to_datetime
 from typing import Any, Callable, List, NamedTuple, Optional
+
+from .timestamps import _civil_from_days, _days_from_civil
 
 BACKOFF_BASE_MS = 500
 BACKOFF_CAP_MS = 60_000
@@ -30,21 +31,54 @@ def is_retryable_status(status: int) -> bool:
     return status == 408 or status == 429 or (500 <= status <= 599 and status not in (501, 505))
 
 
+_MONTHS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
+_DAYS = "Mon|Tue|Wed|Thu|Fri|Sat|Sun"
+# The three HTTP-date forms a recipient must accept (RFC 9110 §5.6.7), always in GMT.
+_IMF_FIXDATE = re.compile(rf"(?:{_DAYS}), (\d\d) ({_MONTHS}) (\d{{4}}) (\d\d):(\d\d):(\d\d) GMT", re.ASCII)
+_RFC850_DATE = re.compile(
+    rf"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\d\d)-({_MONTHS})-(\d\d) (\d\d):(\d\d):(\d\d) GMT", re.ASCII)
+_ASCTIME_DATE = re.compile(rf"(?:{_DAYS}) ({_MONTHS}) ([ \d]\d) (\d\d):(\d\d):(\d\d) (\d{{4}})", re.ASCII)
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def parse_http_date(text: str, now_ms: int) -> Optional[int]:
+    """An HTTP-date in ms since the epoch, or None when ``text`` is none of its three forms."""
+    m = _IMF_FIXDATE.fullmatch(text)
+    if m is not None:
+        day, month, year, clock = m.group(1), m.group(2), int(m.group(3)), m.group(4, 5, 6)
+    elif (m := _RFC850_DATE.fullmatch(text)) is not None:
+        # A two-digit year more than 50 years ahead is the most recent past year with those digits.
+        this_year = _civil_from_days(now_ms // 86_400_000)[0]
+        year = this_year - this_year % 100 + int(m.group(3))
+        if year > this_year + 50:
+            year -= 100
+        day, month, clock = m.group(1), m.group(2), m.group(4, 5, 6)
+    elif (m := _ASCTIME_DATE.fullmatch(text)) is not None:
+        day, month, year, clock = m.group(2).strip(), m.group(1), int(m.group(6)), m.group(3, 4, 5)
+    else:
+        return None
+    month_index = _MONTHS.split("|").index(month)
+    d, hour, minute, second = int(day), int(clock[0]), int(clock[1]), int(clock[2])
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    month_days = 29 if month_index == 1 and leap else _MONTH_DAYS[month_index]
+    if d < 1 or d > month_days or hour > 23 or minute > 59 or second > 60:
+        return None
+    return (((_days_from_civil(year, month_index + 1, d) * 24 + hour) * 60 + minute) * 60 + second) * 1000
+
+
 def parse_retry_after(value: Optional[str], now_ms: int) -> Optional[int]:
-    """``Retry-After`` as delta-seconds or an HTTP date, in ms from ``now_ms``; None if absent or bad."""
+    """``Retry-After`` as delta-seconds (a fraction is tolerated) or an HTTP-date, in ms from
+    ``now_ms``; None if absent or anything else (then the backoff applies)."""
     if value is None:
         return None
     text = value.strip()
     if _DELTA_SECONDS.fullmatch(text):
-        ms = float(text) * 1000
+        ms: float = float(text) * 1000
     else:
-        try:
-            at = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
+        at = parse_http_date(text, now_ms)
+        if at is None:
             return None
-        if at is None or at.tzinfo is None:
-            return None
-        ms = at.timestamp() * 1000 - now_ms
+        ms = at - now_ms
     return min(max(0, math.ceil(ms)), MAX_RETRY_AFTER_MS)
 
 
