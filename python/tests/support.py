@@ -54,7 +54,8 @@ class Collector:
         self._out: List[str] = []
         self._listening = threading.Event()
         self.url = ""
-        threading.Thread(target=self._read, daemon=True).start()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
         if not self._listening.wait(60) or not self.url:
             self.kill()
             raise AssertionError(f"collector did not start:\n{self.output()}")
@@ -79,6 +80,12 @@ class Collector:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait(30)
+        self._close_output()
+
+    def _close_output(self) -> None:
+        self._reader.join(10)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -88,6 +95,7 @@ class Collector:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(30)
+        self._close_output()
 
     # --- its API ------------------------------------------------------------------------------
 
