@@ -116,7 +116,9 @@ class Meterkit:
         if buffer_dir is not None:
             self._buffer = DiskBuffer(str(buffer_dir), max_bytes=max_buffer_bytes, on_error=self._delivery.error)
 
-        self._reservations = Reservations(self._transport, lambda: self._ids.new_id(self._clock()), random, clock, time.sleep)
+        calls = threading.Event()  # never set: a reservation's retry waits are not cut by shutdown()
+        self._reservations = Reservations(self._transport, lambda: self._ids.new_id(self._clock()), random, clock,
+                                          lambda seconds: sleep(seconds, calls))
         self._threads: List[threading.Thread] = []
         for i in range(max(1, int(max_concurrent_requests))):
             self._start(self._deliver_loop, f"meterkit-send-{i + 1}")

@@ -113,7 +113,9 @@ def _convert(value: object, path: str, depth: int, raw: _Raw) -> Tuple[bool, obj
         if value != value or value in (float("inf"), float("-inf")):
             raise MeterkitValidationError(path, "must be a finite number")
         if value == 0 or value.is_integer():
-            if abs(value) < 1e21:
+            # Below 2^53 an integral float's digits are exact; past it ECMAScript writes the
+            # shortest digits padded with zeros, which int() would not.
+            if abs(value) < 9007199254740992:
                 return True, int(value)
             return True, raw.placeholder(js_number(value))
         text = repr(value)
