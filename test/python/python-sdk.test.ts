@@ -1,0 +1,39 @@
+// Runs the Python SDK's suite (python/tests, `python3 -m unittest`) as part of the repository's
+// test command: one test per module, failing with unittest's output. It needs the built collector
+// (the install builds it). Where python3 is missing the modules skip with a message; in CI
+// nothing may skip.
+import { spawnSync } from 'node:child_process'
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+
+const PYTHON_DIR = join(import.meta.dirname, '../../python')
+const python = spawnSync('python3', ['--version'], { encoding: 'utf8' })
+const hasPython = python.status === 0
+const modules = readdirSync(join(PYTHON_DIR, 'tests'))
+  .filter((f) => /^test_.*\.py$/.test(f))
+  .map((f) => f.slice(0, -3))
+  .sort()
+
+describe('Python SDK (python3 -m unittest)', () => {
+  if (!hasPython) {
+    if (process.env.CI) it('has python3', () => expect.fail('python3 is missing: CI must run the Python SDK suite'))
+    else it.skip('python3 is missing: the Python SDK suite (python/tests) is skipped', () => {})
+    return
+  }
+
+  it('finds the suite', () => expect(modules.length).toBeGreaterThanOrEqual(6))
+
+  it.each(modules)('%s', (module) => {
+    const run = spawnSync('python3', ['-m', 'unittest', '-v', `tests.${module}`], {
+      cwd: PYTHON_DIR,
+      encoding: 'utf8',
+      timeout: 280_000,
+      env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' },
+    })
+    const output = `${run.stdout ?? ''}${run.stderr ?? ''}`
+    if (run.status !== 0) expect.fail(`python3 -m unittest tests.${module} exited with ${run.status ?? run.signal}:\n${output}`)
+    expect(output).toMatch(/^Ran [1-9]\d* tests? in /m)
+    if (process.env.CI) expect(output, 'nothing may skip in CI').not.toMatch(/skipped/)
+  }, 300_000)
+})
