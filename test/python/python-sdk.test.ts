@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
 const PYTHON_DIR = join(import.meta.dirname, '../../python')
+const EXAMPLE_DIR = join(import.meta.dirname, '../../examples/render-worker-python')
 const python = spawnSync('python3', ['--version'], { encoding: 'utf8' })
 const hasPython = python.status === 0
 const modules = readdirSync(join(PYTHON_DIR, 'tests'))
@@ -24,15 +25,16 @@ describe('Python SDK (python3 -m unittest)', () => {
 
   it('finds the suite', () => expect(modules.length).toBeGreaterThanOrEqual(6))
 
-  it.each(modules)('%s', (module) => {
-    const run = spawnSync('python3', ['-m', 'unittest', '-v', `tests.${module}`], {
-      cwd: PYTHON_DIR,
+  it.each([...modules.map((m) => [`tests.${m}`, PYTHON_DIR]), ['test_render_worker (examples/render-worker-python)', EXAMPLE_DIR]])('%s', (name, cwd) => {
+    const module = name.split(' ')[0]!
+    const run = spawnSync('python3', ['-m', 'unittest', '-v', module], {
+      cwd,
       encoding: 'utf8',
       timeout: 280_000,
       env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' },
     })
     const output = `${run.stdout ?? ''}${run.stderr ?? ''}`
-    if (run.status !== 0) expect.fail(`python3 -m unittest tests.${module} exited with ${run.status ?? run.signal}:\n${output}`)
+    if (run.status !== 0) expect.fail(`python3 -m unittest ${module} (in ${cwd}) exited with ${run.status ?? run.signal}:\n${output}`)
     expect(output).toMatch(/^Ran [1-9]\d* tests? in /m)
     if (process.env.CI) expect(output, 'nothing may skip in CI').not.toMatch(/skipped/)
   }, 300_000)
