@@ -169,20 +169,51 @@ def _not_json(path: str, value: object) -> None:
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+#: Text JSON writes as it is: no quote, backslash, control character or lone surrogate.
+_SAFE_TEXT = re.compile(r'[^"\\\x00-\x1f\ud800-\udfff]*')
 
 
-def _encode(wire: Mapping[str, object], raw: _Raw) -> bytes:
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+_encode_json = _ENCODER.encode
+
+
+def _json_text(value: object, raw: Optional[_Raw]) -> str:
     try:
-        text = json.dumps(wire, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        text = _encode_json(value)
     except (TypeError, ValueError, RecursionError) as err:
         raise MeterkitValidationError("properties", f"cannot be serialized as JSON ({err})") from None
-    for i, t in enumerate(raw.texts):
-        text = text.replace(f'"{_RAW_TOKEN}{i}."', t, 1)
+    if raw is not None:
+        for i, t in enumerate(raw.texts):
+            text = text.replace(f'"{_RAW_TOKEN}{i}."', t, 1)
+    return text
+
+
+def _utf8(text: str) -> bytes:
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:
         # Lone surrogates: escaped, as JSON.stringify does.
         return _SURROGATE.sub(lambda m: "\\u%04x" % ord(m.group()), text).encode("utf-8")
+
+
+_PLAIN = (str, int, bool, type(None))
+
+
+def _needs_convert(properties: Mapping[str, object]) -> bool:
+    """False when json.dumps writes every value as JSON.stringify would (the common case: flat
+    properties of strings, ints and floats that are neither integral nor in exponent form)."""
+    for key, v in properties.items():
+        t = type(v)
+        if t in _PLAIN and type(key) is str:
+            continue
+        if t is float and v == v and not v.is_integer() and "e" not in repr(v) and v not in (_INF, _NINF):
+            continue
+        return True
+    return False
+
+
+_INF = float("inf")
+_NINF = float("-inf")
 
 
 def _timestamp_ms(value: object, now_ms: int) -> int:
@@ -224,23 +255,29 @@ def serialize_event(
     event_id = new_id(now_ms) if id is None else _check_name("id", id, MAX_ID_LENGTH)
     if reservation_id is not None:
         _check_name("reservation_id", reservation_id, MAX_ID_LENGTH)
-    raw = _Raw()
+    raw: Optional[_Raw] = None
     props: object = properties
     if properties is not None:
         if not isinstance(properties, dict):
             raise MeterkitValidationError("properties", "must be a dict of JSON values")
-        _, props = _convert(properties, "properties", 1, raw)
+        if _needs_convert(properties):
+            raw = _Raw()
+            _, props = _convert(properties, "properties", 1, raw)
     ms = _timestamp_ms(timestamp, now_ms)
     try:
         stamp = format_timestamp(ms)
     except ValueError:
         raise MeterkitValidationError("timestamp", "must be a valid date (RFC 3339, e.g. 2026-11-25T10:00:00.000Z)") from None
-    wire: Dict[str, object] = {"id": event_id, "event": name, "customerId": customer_id, "timestamp": stamp}
+    # Ids, names and timestamps are plain ASCII with nothing to escape: written as they are. Key
+    # order and layout are JSON.stringify's for { id, event, customerId, timestamp, properties, reservationId }.
+    text = '{"id":"' + event_id + '","event":"' + name + '","customerId":' + (
+        '"' + customer_id + '"' if customer_id.isalnum() or _SAFE_TEXT.fullmatch(customer_id) else _json_text(customer_id, None)
+    ) + ',"timestamp":"' + stamp + '"'
     if props is not None:
-        wire["properties"] = props
+        text += ',"properties":' + _json_text(props, raw)
     if reservation_id is not None:
-        wire["reservationId"] = reservation_id
-    data = _encode(wire, raw)
+        text += ',"reservationId":"' + reservation_id + '"'
+    data = _utf8(text + "}")
     if len(data) > MAX_EVENT_BYTES:
         raise MeterkitValidationError("event", f"serialized size {len(data)} bytes is over the {MAX_EVENT_BYTES}-byte limit")
     return QueuedEvent(event_id, data, seq)
