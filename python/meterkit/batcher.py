@@ -2,7 +2,7 @@
 encodes a batch as the ``POST /v1/events`` body from the events' stored JSON (as
 packages/core/src/batcher.ts does)."""
 
-from typing import Callable, List, NamedTuple, Sequence, TypeVar
+from typing import Callable, List, NamedTuple, Optional, Sequence, TypeVar
 
 from .event import SerializedEvent
 from .limits import MAX_BATCH_BYTES, MAX_BATCH_EVENTS
@@ -29,7 +29,7 @@ def body_bytes(count: int, event_bytes: int) -> int:
 E = TypeVar("E", bound=SerializedEvent)
 
 
-def take_batch(peek: Callable[[], "E | None"], shift: Callable[[], E], limits: BatchLimits) -> List[E]:
+def take_batch(peek: Callable[[], Optional[E]], shift: Callable[[], E], limits: BatchLimits) -> List[E]:
     """Takes events from the head of a queue while the batch stays within ``limits``. The first
     event is always taken, so an event larger than ``max_bytes`` still travels (alone)."""
     batch: List[E] = []
