@@ -6,9 +6,11 @@ first, for as long as it takes. The same design as packages/core/src/base-client
 client.ts, with threads where those have promises."""
 
 import atexit
+import os
 import random as _random
 import threading
 import time
+import weakref
 from collections import deque
 from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Set
 
@@ -78,25 +80,43 @@ class Meterkit:
     ) -> None:
         if not isinstance(endpoint, str) or not isinstance(api_key, str) or not api_key:
             raise TypeError("Meterkit(endpoint, api_key): both are required strings")
-        self._transport = HttpTransport(endpoint, api_key, timeout, gzip_min_bytes)
+        self._transport_args = (endpoint, api_key, timeout, gzip_min_bytes)
         self._limits: BatchLimits = batch_limits(flush_at, max_batch_bytes)
         self._flush_interval = float(flush_interval)
         self._max_queue_events = int(max_queue_events)
         self._max_retries = int(max_retries)
+        self._senders = max(1, int(max_concurrent_requests))
         self._clock = clock
         self._random = random
         self._sleep = sleep
+        self._on_error = on_error
+        self._on_drop = on_drop
         self._ids = IdGenerator()
+        self._report: Optional[ShutdownReport] = None
+        self._shutdown_lock = threading.Lock()
+        self._init_runtime()
+        self._buffer: Optional[DiskBuffer] = None
+        if buffer_dir is not None:
+            self._buffer = DiskBuffer(str(buffer_dir), max_bytes=max_buffer_bytes, on_error=self._delivery.error)
+        self._start_threads()
+        self._at_exit = shutdown_at_exit
+        if shutdown_at_exit:
+            atexit.register(self._shutdown_at_exit)
+        if hasattr(os, "register_at_fork"):
+            ref = weakref.ref(self)
+            os.register_at_fork(after_in_child=lambda: (lambda mk: mk._after_fork() if mk is not None else None)(ref()))
+
+    def _init_runtime(self) -> None:
+        """Locks, queue, counters, transport: what a process owns alone (made again after a fork)."""
+        self._transport = HttpTransport(*self._transport_args)
         self._lock = threading.RLock()
-        self._work = threading.Condition(self._lock)  # delivery threads wait here
+        self._work = threading.Condition(self._lock)  # sender threads wait here
         self._settled = threading.Condition(self._lock)  # flush() waits here
         self._replay_cv = threading.Condition(self._lock)
         self._spill_cv = threading.Condition(self._lock)
         self._stop = threading.Event()  # set at shutdown: every backoff wait ends
         self._counters = Counters()
-        self._delivery = Delivery(self._transport, clock, self._counters, self._lock, on_error, on_drop)
-        self._on_error = on_error
-
+        self._delivery = Delivery(self._transport, self._clock, self._counters, self._lock, self._on_error, self._on_drop)
         self._queue: Deque[QueuedEvent] = deque()
         self._queue_bytes = 0
         self._live: Set[_Batch] = set()
@@ -105,29 +125,38 @@ class Meterkit:
         self._drain_up_to = 0  # events numbered up to here are sent even in a partial batch
         self._deadline: Optional[float] = None  # when the oldest unsent event's interval ends
         self._state = "open"
-        self._report: Optional[ShutdownReport] = None
-        self._shutdown_lock = threading.Lock()
-
-        self._buffer: Optional[DiskBuffer] = None
         self._spill: Optional[_Batch] = None
         self._replay_failing = False
         self._replay_attempt = 0
         self._replay_dirty = False
-        if buffer_dir is not None:
-            self._buffer = DiskBuffer(str(buffer_dir), max_bytes=max_buffer_bytes, on_error=self._delivery.error)
-
         calls = threading.Event()  # never set: a reservation's retry waits are not cut by shutdown()
-        self._reservations = Reservations(self._transport, lambda: self._ids.new_id(self._clock()), random, clock,
-                                          lambda seconds: sleep(seconds, calls))
+        self._reservations = Reservations(self._transport, lambda: self._ids.new_id(self._clock()), self._random, self._clock,
+                                          lambda seconds: self._sleep(seconds, calls))
         self._threads: List[threading.Thread] = []
-        for i in range(max(1, int(max_concurrent_requests))):
+
+    def _start_threads(self) -> None:
+        for i in range(self._senders):
             self._start(self._deliver_loop, f"meterkit-send-{i + 1}")
         if self._buffer is not None:
             self._start(self._replay_loop, "meterkit-replay")
             self._start(self._spill_loop, "meterkit-spill")
-        self._at_exit = shutdown_at_exit
-        if shutdown_at_exit:
-            atexit.register(self._shutdown_at_exit)
+
+    def _after_fork(self) -> None:
+        """In a forked child (Celery, gunicorn): the parent's threads and connections are not here,
+        and its events are its own. The child starts empty, memory-only if the parent had a buffer
+        (one process per folder): create the client in each worker process to buffer there."""
+        if self._report is not None:
+            return  # shut down before the fork: stays closed
+        had_buffer = self._buffer is not None
+        self._buffer = None
+        self._shutdown_lock = threading.Lock()
+        self._init_runtime()
+        self._start_threads()
+        if had_buffer:
+            self._delivery.error(MeterkitBufferError(
+                "buffer_unavailable_after_fork",
+                "this process was forked from the one that owns buffer_dir: events of this process are held in memory only; "
+                "create the Meterkit client in each worker process to give each its own buffer_dir"))
 
     def _start(self, target: Callable[[], None], name: str) -> None:
         t = threading.Thread(target=target, name=name, daemon=True)
@@ -271,6 +300,8 @@ class Meterkit:
                             batch = self._add_batch(self._take())
                             if not self._queue:
                                 self._deadline = None
+                            elif self._full() or self._queue[0].seq <= self._drain_up_to:
+                                self._work.notify()  # more is due: another sender takes it
                             break
                         self._work.wait(None if self._deadline is None else max(0.0, self._deadline - now))
                     else:
@@ -473,8 +504,10 @@ class Meterkit:
             if self._settle(last):
                 self._delivery.drop(last.events, "shutdown")
         self._transport.close()
+        me = threading.current_thread()
         for t in self._threads:
-            t.join(timeout=max(1.0, self._transport.timeout))
+            if t is not me:  # shutdown() from a callback runs on one of them
+                t.join(timeout=max(1.0, self._transport.timeout))
         if self._buffer is not None:
             try:
                 self._buffer.close()

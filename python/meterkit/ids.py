@@ -6,6 +6,7 @@ variant, and random bits. The standard library's ``uuid`` has no v7 before Pytho
 
 import os
 import threading
+import weakref
 from typing import List
 
 _HEX: List[str] = ["%02x" % i for i in range(256)]
@@ -36,6 +37,16 @@ class IdGenerator:
         self._offset = _POOL_BYTES
         self._last_ms = -1
         self._counter = 0
+        if hasattr(os, "register_at_fork"):
+            ref = weakref.ref(self)
+            os.register_at_fork(after_in_child=lambda: (lambda g: g._reseed() if g is not None else None)(ref()))
+
+    def _reseed(self) -> None:
+        """In a forked child: the parent's random pool and counter would make the same ids."""
+        self._lock = threading.Lock()
+        self._pool = b""
+        self._offset = _POOL_BYTES
+        self._last_ms = -1
 
     def new_id(self, now_ms: int) -> str:
         with self._lock:

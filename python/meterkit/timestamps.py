@@ -61,24 +61,28 @@ def parse_rfc3339(text: str) -> Optional[int]:
     return ((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + ms - offset * 60_000
 
 
-_cache_second: Optional[int] = None
-_cache_prefix = ""
+#: The formatted second (``2026-11-25T10:00:00.``) of the last timestamp, reused within that
+#: second. One tuple, replaced whole: threads never see a second with another second's text.
+_cache: Tuple[int, str] = (-(10**18), "")
 
 
 def format_timestamp(ms: int) -> str:
     """``2026-11-25T10:00:00.000Z`` for epoch milliseconds within years 0000–9999."""
-    global _cache_second, _cache_prefix
+    global _cache
     if not MIN_MS <= ms <= MAX_MS:
         raise ValueError("timestamp outside years 0000-9999")
     second, milli = divmod(ms, 1000)
-    if second != _cache_second:
+    cached = _cache
+    if cached[0] == second:
+        prefix = cached[1]
+    else:
         days, rest = divmod(second, 86_400)
         y, mo, d = _civil_from_days(days)
         hh, rest = divmod(rest, 3600)
         mm, ss = divmod(rest, 60)
-        _cache_prefix = "%04d-%02d-%02dT%02d:%02d:%02d." % (y, mo, d, hh, mm, ss)
-        _cache_second = second
-    return _cache_prefix + ("%03d" % milli) + "Z"
+        prefix = "%04d-%02d-%02dT%02d:%02d:%02d." % (y, mo, d, hh, mm, ss)
+        _cache = (second, prefix)
+    return prefix + ("%03d" % milli) + "Z"
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)

@@ -36,15 +36,14 @@ class _Watchdog:
         self._cv = threading.Condition()
         self._heap: List[Tuple[float, int, "_Exchange"]] = []
         self._ids = itertools.count()
-        self._thread: Optional[threading.Thread] = None
         self._stopped = False
+        # Started now: Python 3.12+ refuses new threads at interpreter exit, where shutdown() may
+        # send the first request.
+        threading.Thread(target=self._run, name="meterkit-deadlines", daemon=True).start()
 
     def watch(self, exchange: "_Exchange", deadline: float) -> None:
         with self._cv:
             heapq.heappush(self._heap, (deadline, next(self._ids), exchange))
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="meterkit-deadlines", daemon=True)
-                self._thread.start()
             self._cv.notify()
 
     def stop(self) -> None:

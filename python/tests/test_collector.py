@@ -2,9 +2,11 @@
 where a test needs the network to misbehave: delivery, per-event results, duplicates on retry,
 413 splits, Retry-After, backoff, non-retryable answers, and a collector killed mid-stream."""
 
+import json
 import os
 import threading
 import unittest
+import warnings
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Dict, List, Tuple
@@ -232,6 +234,35 @@ class CollectorTests(unittest.TestCase):
         self.assertTrue(mk.flush(30))
         self.assertEqual([(len(events), reason) for events, reason in rec.drops], [(1, "queue_full")] * 3)
         self.assertEqual(mk.stats().dropped, 3)
+
+    @unittest.skipUnless(hasattr(os, "fork"), "os.fork is not available here")
+    def test_a_forked_worker_gets_its_own_ids_threads_and_connections(self) -> None:
+        mk, _ = self.client(flush_at=10)
+        mk.track("e", "cus_fork", {"who": "parent"}, id="fork-parent-queued")  # the parent's, in memory at the fork
+        mk.track("e", "cus_fork")  # a connection and threads in use before the fork
+        read_end, write_end = os.pipe()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork with threads running
+            pid = os.fork()
+        if pid == 0:  # the child: like a Celery or gunicorn worker
+            try:
+                ids = [mk.track("e", "cus_fork", {"who": "child"}) for _ in range(20)]
+                done = mk.flush(30)
+                report = mk.shutdown(10)
+                os.write(write_end, json.dumps({"ids": ids, "flushed": done, "acknowledged": report.stats.acknowledged}).encode())
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        parent_ids = [mk.track("e", "cus_fork", {"who": "parent"}) for _ in range(20)]
+        self.assertTrue(mk.flush(30))
+        with os.fdopen(read_end, "rb") as f:
+            child = json.loads(f.read() or b"{}")
+        os.waitpid(pid, 0)
+        self.assertEqual((child["flushed"], child["acknowledged"]), (True, 20))  # the parent's queued events stayed the parent's
+        self.assertEqual(set(child["ids"]) & set(parent_ids), set())
+        stored = self.collector.stored_ids("cus_fork")
+        self.assertEqual(len(stored), 42)
+        self.assertLessEqual(set(child["ids"]) | set(parent_ids) | {"fork-parent-queued"}, set(stored))
 
     def test_shutdown_reports_and_later_tracks_are_dropped_as_closed(self) -> None:
         mk, rec = self.client()

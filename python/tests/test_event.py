@@ -131,6 +131,22 @@ class TimestampTests(unittest.TestCase):
             self.assertEqual(parse_rfc3339(text), ms)
             self.assertEqual(datetime_ms(dt), ms)
         self.assertEqual(format_timestamp(MIN_MS), "0000-01-01T00:00:00.000Z")
+
+    def test_threads_formatting_other_seconds_never_mix_them_up(self) -> None:
+        wrong: list = []
+
+        def run(offset: int) -> None:
+            for i in range(20000):
+                ms = NOW + ((i * 7 + offset) % 50) * 1000 + offset
+                if parse_rfc3339(format_timestamp(ms)) != ms:
+                    wrong.append(ms)
+
+        threads = [threading.Thread(target=run, args=(k,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(wrong, [])
         with self.assertRaises(ValueError):
             format_timestamp(MAX_MS + 1)
 
