@@ -103,6 +103,9 @@ class RetryVectors(unittest.TestCase):
         for c in v["cases"]:
             with self.subTest(value=c["value"]):
                 self.assertEqual(parse_retry_after(c["value"], v["nowMs"]), c["ms"])
+        for c in v["differ"]:  # RFC 9110 strictly, where the TypeScript core's Date.parse is lenient
+            with self.subTest(value=c["value"]):
+                self.assertEqual(parse_retry_after(c["value"], v["nowMs"]), c["pythonMs"])
 
 
 class FormatVectors(unittest.TestCase):
