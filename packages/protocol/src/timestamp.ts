@@ -1,6 +1,8 @@
 // RFC 3339 timestamps: any offset accepted on input, UTC with milliseconds on output.
 // Parsed by hand: this runs once per ingested event, and a regex plus Date.parse cost 4x more.
 
+/** The Gregorian calendar repeats every 400 years (146,097 days). */
+const MS_PER_400_YEARS = 146_097 * 86_400_000
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 
 function isLeapYear(y: number): boolean {
@@ -63,7 +65,9 @@ export function parseRfc3339(text: string): number | undefined {
     return undefined
   }
   // A leap second (:60) is folded onto the next second, as Date does.
-  return Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMinutes * 60_000
+  // Date.UTC reads years 0–99 as 1900–1999: such years go through the next 400-year cycle.
+  const cycle = year < 100 ? 1 : 0
+  return Date.UTC(year + cycle * 400, month - 1, day, hour, minute, second, ms) - cycle * MS_PER_400_YEARS - offsetMinutes * 60_000
 }
 
 /** `2026-11-25T10:00:00.000Z` */
