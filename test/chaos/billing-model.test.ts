@@ -76,7 +76,7 @@ async function play(s: Scenario): Promise<void> {
     t.clock.set(until)
     await billingRun(t, model, until)
     await check(t, model)
-    const verify = t.store.verify()
+    const verify = await t.store.verify()
     expect(verify.differences).toEqual([])
     stats.scenarios++
   } finally {
