@@ -38,6 +38,7 @@ export class SqliteStore extends Engine<SqliteStorage> implements Store {
     const webhooks = new SqliteWebhookStore(db)
     super(new SqliteStorage(db, sqliteTx(db, { outbox: webhooks.outbox })))
     this.db = db
+    webhooks.runOn((fn) => this.storage.exclusive(fn))
     this.webhooks = webhooks
     if (options.writerThread) {
       const url = options.writerThread === true ? new URL('./writer-worker.js', import.meta.url) : options.writerThread.workerUrl
@@ -78,7 +79,7 @@ export class SqliteStore extends Engine<SqliteStorage> implements Store {
   }
 
   async testTenant(liveTenantId: number, nowMs: number): Promise<Tenant> {
-    return this.keys.testTenant(liveTenantId, nowMs)
+    return this.storage.exclusive(() => this.keys.testTenant(liveTenantId, nowMs))
   }
 
   async defaultTenant(name: string, nowMs: number): Promise<Tenant> {
@@ -88,7 +89,7 @@ export class SqliteStore extends Engine<SqliteStorage> implements Store {
       const id = this.stmt.insertTenant.pluck().get(name, nowMs) as number
       return { id, name, createdAtMs: nowMs }
     })
-    return find.immediate()
+    return this.storage.exclusive(() => find.immediate())
   }
 
   async putApiKey(key: ApiKeyInput, nowMs: number): Promise<ApiKeyRecord> {
@@ -122,10 +123,10 @@ export class SqliteStore extends Engine<SqliteStorage> implements Store {
   }
 
   async tenantSecret(tenantId: number, purpose: SecretPurpose, candidate: Buffer, nowMs: number): Promise<Buffer> {
-    return this.db.transaction(() => {
+    return this.storage.exclusive(() => this.db.transaction(() => {
       this.stmt.insertSecret.run(tenantId, purpose, candidate, nowMs)
       return this.stmt.getSecret.get(tenantId, purpose) as Buffer
-    }).immediate()
+    }).immediate())
   }
 
   async findTenantSecret(tenantId: number, purpose: SecretPurpose): Promise<Buffer | undefined> {
