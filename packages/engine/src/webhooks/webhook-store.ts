@@ -42,6 +42,10 @@ export class SqliteWebhookStore implements WebhookStore {
     return this.run(() => this.outbox.due(nowMs, limit))
   }
 
+  async lease(id: string, nowMs: number, untilMs: number): Promise<boolean> {
+    return this.run(() => this.outbox.lease(id, nowMs, untilMs))
+  }
+
   async recordAttempt(id: string, result: AttemptResult): Promise<DeliveryStatus | undefined> {
     return this.run(() => this.outbox.recordAttempt(id, result))
   }
