@@ -2,11 +2,12 @@
 // without a socket. The collector is thin: HTTP in, engine calls, HTTP out.
 import { type Clock, type Store, isStoreUnavailable, systemClock } from '@meterkit/engine'
 import { DEFAULT_LATENESS_WINDOW_MS, errorBody } from '@meterkit/protocol'
-import { Hono } from 'hono'
+import { OpenAPIHono } from '@hono/zod-openapi'
 import { HttpError } from './http-error.js'
 import { type AuthEnv, KeyResolver, authenticate } from './middleware/auth.js'
 import { OriginPolicy, cors } from './middleware/cors.js'
 import { CollectorMetrics } from './metrics.js'
+import { openApiDocument, referenceRoutes } from './openapi/index.js'
 import { configRoutes } from './routes/config.js'
 import { creditRoutes } from './routes/credits.js'
 import { customerTokenRoutes } from './routes/customer-tokens.js'
@@ -116,7 +117,7 @@ export function createApp(deps: AppDeps) {
   const origins = new OriginPolicy(configs)
   const log = deps.log ?? ((level, message, fields) => console.error(JSON.stringify({ level, message, ...fields })))
 
-  const app = new Hono<AuthEnv>()
+  const app = new OpenAPIHono<AuthEnv>()
 
   app.use(async (c, next) => {
     await next()
@@ -124,6 +125,7 @@ export function createApp(deps: AppDeps) {
   })
 
   app.route('/', healthRoutes(ctx))
+  app.route('/', referenceRoutes(() => openApiDocument(app)))
   app.use('/v1/*', async (_c, next) => {
     ctx.metrics.inFlight.inc()
     try {

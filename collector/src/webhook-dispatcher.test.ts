@@ -1,6 +1,6 @@
 import { type IncomingHttpHeaders, type Server, createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { type WebhookEndpoint, verifyWebhook } from '@meterkit/engine'
+import { DELIVERY_LEASE_MS, type WebhookEndpoint, verifyWebhook } from '@meterkit/engine'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { type TestApp, testApp } from './testing.js'
 import { type DispatcherTimers, WebhookDispatcher } from './webhook-dispatcher.js'
@@ -107,6 +107,28 @@ describe('the webhook dispatcher', () => {
       // Each attempt's signature covers its own timestamp: an old one does not verify a new attempt.
       const [first, , last] = server.received
       expect(verifyWebhook({ headers: { ...last!.headers, 'webhook-signature': first!.headers['webhook-signature'] }, body: last!.body, secret: SECRET, nowSeconds: stamps[2] }).ok).toBe(false)
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('sends a delivery once when two dispatchers share the database, and again after a lease runs out', async () => {
+    const server = await endpoint([])
+    try {
+      const [id] = await enqueue([{ url: server.url, secret: SECRET, events: ['invoice.finalized'] }])
+      const a = new WebhookDispatcher(t.store.webhooks, { clock: t.clock, timers: fakeTimers().timers, urls: LOOPBACK_ALLOWED })
+      const b = new WebhookDispatcher(t.store.webhooks, { clock: t.clock, timers: fakeTimers().timers, urls: LOOPBACK_ALLOWED })
+      await Promise.all([a.tick(), b.tick()])
+      expect(server.received.map((r) => r.headers['webhook-id'])).toEqual([id])
+      expect(await deliveries()).toMatchObject([{ id, status: 'delivered', attempts: 1 }])
+      // A sender that took a lease and died: nobody sends it until the lease is over.
+      const [orphan] = await enqueue([{ url: server.url, secret: SECRET, events: ['invoice.finalized'] }])
+      expect(await t.store.webhooks.lease(orphan!, t.clock.now(), t.clock.now() + DELIVERY_LEASE_MS)).toBe(true)
+      await a.tick()
+      expect(server.received).toHaveLength(1)
+      t.clock.advance(DELIVERY_LEASE_MS)
+      await b.tick()
+      expect(server.received.map((r) => r.headers['webhook-id'])).toEqual([id, orphan])
     } finally {
       await server.close()
     }

@@ -1,7 +1,7 @@
 // Delivers the webhook outbox: every interval, due deliveries are POSTed, signed per attempt
 // (Standard Webhooks headers), with at most `concurrency` requests in flight. A 2xx delivers;
 // anything else, a timeout or a network error leaves the delivery for the outbox's backoff.
-import { type AttemptResult, type Clock, type DueWebhook, type WebhookStore, signWebhook } from '@meterkit/engine'
+import { type AttemptResult, type Clock, DELIVERY_LEASE_MS, type DueWebhook, type WebhookStore, signWebhook } from '@meterkit/engine'
 import { guardedFetch } from './webhook-fetch.js'
 import { WebhookUrlPolicy } from './webhook-url-policy.js'
 
@@ -100,8 +100,17 @@ export class WebhookDispatcher {
 
   private deliver(delivery: DueWebhook): Promise<void> {
     const abort = new AbortController()
-    const done = this.attempt(delivery, abort)
-      .then((result) => (result === undefined ? undefined : this.webhooks.recordAttempt(delivery.id, result)))
+    const leasedAt = this.options.clock.now()
+    const heldUntil = leasedAt + DELIVERY_LEASE_MS
+    // The lease keeps the other collectors on the same database from sending it too.
+    const done = this.webhooks.lease(delivery.id, leasedAt, heldUntil)
+      .then(async (held) => {
+        if (!held) return
+        const result = await this.attempt(delivery, abort)
+        // Cut by stop(): handed back, due at once for whichever collector runs next.
+        if (result === undefined) await this.webhooks.lease(delivery.id, heldUntil, this.options.clock.now())
+        else await this.webhooks.recordAttempt(delivery.id, result)
+      })
       .then(
         () => undefined,
         (err: unknown) => this.log('error', 'recording a webhook attempt failed; it will be sent again', { id: delivery.id, error: String(err) }),

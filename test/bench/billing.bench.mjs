@@ -45,7 +45,7 @@ const fill = store.db.transaction((start, n) => {
 })
 let t0 = performance.now()
 for (let i = 0; i < EVENTS; i += 50_000) fill(i, Math.min(50_000, EVENTS - i))
-store.foldAll()
+await store.foldAll()
 store.db.transaction(() => {
   for (let c = 0; c < CUSTOMERS; c++) void store.billing.subscribe(tenantId, { id: `sub_${c}`, customerId: `cus_${c}`, plan: 'pro', startMs: from }, from)
 })()
@@ -86,7 +86,7 @@ const fillDec = store.db.transaction((start, n) => {
   }
 })
 for (let i = 0; i < EVENTS; i += 50_000) fillDec(i, Math.min(50_000, EVENTS - i))
-store.foldAll()
+await store.foldAll()
 const now = dec + 15 * 86_400_000
 const previews = []
 const usageQueries = []

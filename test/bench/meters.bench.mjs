@@ -71,7 +71,7 @@ for (let c = 0; c < 1000; c++) insertCustomer.run(tenantId, `cus_${c}`)
 for (let i = 0; i < STORED; i += 50_000) fill(i, Math.min(50_000, STORED - i))
 const loadSeconds = (performance.now() - t0) / 1000
 t0 = performance.now()
-store.foldAll()
+await store.foldAll()
 const foldSeconds = (performance.now() - t0) / 1000
 console.log(`stored ${STORED.toLocaleString()} events in ${loadSeconds.toFixed(1)} s, folded into rollups in ${foldSeconds.toFixed(1)} s`)
 
@@ -88,7 +88,7 @@ const p99 = latencies[Math.floor(latencies.length * 0.99)]
 console.log(`30-day usage query, day windows, one customer of 1000 (${STORED.toLocaleString()} events stored): p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms (target p99 ≤ 20 ms)`)
 
 t0 = performance.now()
-const report = usageOnly ? { events: 0, differences: [] } : store.verify()
+const report = usageOnly ? { events: 0, differences: [] } : await store.verify()
 const verifySeconds = (performance.now() - t0) / 1000
 if (report.differences.length) throw new Error(`verify found differences: ${report.differences[0]}`)
 const perMillion = verifySeconds / (report.events / 1e6)

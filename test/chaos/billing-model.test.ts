@@ -31,7 +31,7 @@ const TIMEOUT_MS = (RUNS * 2 + 240) * 1000
 
 const stats = {
   scenarios: 0, customers: 0, events: 0, imported: 0, resent: 0, late: 0, voids: 0, amends: 0, runs: 0,
-  changes: 0, changesAtInvoicedBoundary: 0, cancels: 0, refused: 0, invoices: 0, lines: 0, adjustments: 0, lineEventLookups: 0, periods: 0, wholeFlat: 0,
+  changes: 0, changesAtInvoicedBoundary: 0, cancels: 0, refused: 0, invoices: 0, lines: 0, adjustments: 0, adjustmentInvoices: 0, lineEventLookups: 0, periods: 0, wholeFlat: 0,
 }
 const started = performance.now()
 afterAll(() => {
@@ -39,7 +39,7 @@ afterAll(() => {
   console.log(`[chaos billing-model] seed ${SEED}${PATH ? ` path ${PATH}` : ''}: ${s.scenarios} scenarios, ${s.customers} customers, ` +
     `${s.events} events (${s.imported} imported, ${s.late} late into invoiced periods, ${s.resent} resent), ${s.voids} voids, ${s.amends} amends, ` +
     `${s.runs} billing runs, ${s.changes} plan changes (${s.changesAtInvoicedBoundary} at an invoiced boundary), ${s.cancels} cancels, ${s.refused} refused; ` +
-    `${s.invoices} invoices, ${s.lines} lines (${s.adjustments} adjustments), ${s.lineEventLookups} line event lists, ` +
+    `${s.invoices} invoices, ${s.lines} lines (${s.adjustments} adjustments; ${s.adjustmentInvoices} adjustment invoices after an end), ${s.lineEventLookups} line event lists, ` +
     `${s.periods} closed periods (${s.wholeFlat} flat fees whole); ${((performance.now() - started) / 1000).toFixed(1)} s`)
 })
 
@@ -76,7 +76,7 @@ async function play(s: Scenario): Promise<void> {
     t.clock.set(until)
     await billingRun(t, model, until)
     await check(t, model)
-    const verify = t.store.verify()
+    const verify = await t.store.verify()
     expect(verify.differences).toEqual([])
     stats.scenarios++
   } finally {
@@ -269,6 +269,8 @@ async function check(t: TestApp, model: BillingModel): Promise<void> {
         .map((l) => ({ ...l, startMs: ms(l.periodStart), endMs: ms(l.periodEnd), amount: fxText(fx(l.amount)) }))), `${where}: flat fees`)
         .toEqual(flat(model.flatLines(sub, rec).map((l) => ({ ...l, amount: money(l.amount) }))))
       if (rec.prev === null) continue
+      if (rec.adjustmentOnly) stats.adjustmentInvoices++
+      if (rec.adjustmentOnly) expect(inv.lines.filter((l) => l.kind !== 'adjustment'), `${where}: an adjustment invoice holds adjustments only`).toEqual([])
       // 4. Usage lines: what the reference rates from the events active when the invoice was computed.
       const expected = model.usageLines(sub, rec.timeline, rec.prev, rec.boundary, rec.at)
       const usageLines = inv.lines.filter((l) => l.kind === 'usage')
@@ -304,7 +306,7 @@ async function check(t: TestApp, model: BillingModel): Promise<void> {
     // 2. Per closed period: usage and adjustments sum to the reference over the final events
     // (final as far as a later invoice of the subscription could take them in).
     const expectedSums = new Map<string, Fx>()
-    for (const rec of records.filter((r) => r.final && r.prev !== null)) {
+    for (const rec of records.filter((r) => r.final && r.prev !== null && !r.adjustmentOnly)) {
       stats.periods++
       for (const e of model.usageLines(sub, sub.timeline, rec.prev!, rec.boundary, sub.lastClosingAt!)) {
         const key = `${e.chargeKey} ${e.line.dimension ?? ''} ${iso(e.startMs)} ${iso(e.endMs)}`

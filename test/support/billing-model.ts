@@ -33,6 +33,8 @@ export interface InvoiceRecord {
   timeline: Timeline
   /** False for an opening invoice with no advance fee: the engine writes none. */
   exists: boolean
+  /** An ended subscription's invoice of adjustments alone (a period of no length at `boundary`). */
+  adjustmentOnly?: boolean
 }
 
 export interface ModelSub {
@@ -136,8 +138,37 @@ export class BillingModel {
         if (!opening) sub.lastClosingAt = at
         sub.billedThrough = b
       }
+      // Billed through its end: what changed its periods since goes on an adjustment invoice.
+      const t = sub.timeline
+      if (t.endMs !== null && sub.billedThrough === t.endMs && sub.lastClosingAt !== undefined && sub.lastClosingAt < at) {
+        if (this.adjustmentDue(sub, sub.lastClosingAt, at)) {
+          const last = Math.max(t.endMs, ...[...sub.records.values()].filter((r) => r.final).map((r) => r.boundary))
+          const b = Math.max(untilMs, last + 1)
+          sub.records.set(b, { boundary: b, prev: b, final: true, at, timeline: copy(t), exists: true, adjustmentOnly: true })
+          finalized++
+        }
+        sub.lastClosingAt = at
+      }
     }
     return { finalized, drafts }
+  }
+
+  /** Whether a rounded usage amount of a closed period differs between the events as of `before` and as of `at`. */
+  private adjustmentDue(sub: ModelSub, before: number, at: number): boolean {
+    const digits = { USD: 2, JPY: 0, KWD: 3 }[this.scenario.currency]
+    const sums = (asOf: number) => {
+      const out = new Map<string, Fx>()
+      for (const rec of sub.records.values()) {
+        if (!rec.final || rec.prev === null || rec.adjustmentOnly) continue
+        for (const e of this.usageLines(sub, sub.timeline, rec.prev, rec.boundary, asOf)) {
+          out.set(`${e.chargeKey} ${e.line.dimension ?? ''} ${e.startMs} ${e.endMs}`, roundTo(e.line.amount, digits))
+        }
+      }
+      return out
+    }
+    const a = sums(before)
+    const z = sums(at)
+    return [...new Set([...a.keys(), ...z.keys()])].some((k) => (a.get(k) ?? 0n) !== (z.get(k) ?? 0n))
   }
 
   /** The customer's active events in [from, to) as they stood at logical time `at`. */
@@ -177,6 +208,7 @@ export class BillingModel {
       const exact = whole ? fx(amount) : fxMul(fx(amount), prorationFraction(natural, a, z))
       out.push({ chargeKey, kind: whole && sign === 1n ? 'flat' : 'proration', startMs: a, endMs: z, amount: roundTo(sign * exact, digits) })
     }
+    if (rec.adjustmentOnly) return out
     const t = rec.timeline
     if (rec.prev !== null) {
       const s = rec.prev

@@ -8,7 +8,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
   const store = new SqliteStore(values.db ?? process.env.MK_DB ?? './meterkit.db')
   try {
     const started = performance.now()
-    const report = store.verify()
+    const report = await store.verify()
     const seconds = (performance.now() - started) / 1000
     process.stdout.write(`verified ${report.events} events against ${report.rollups} rollups in ${seconds.toFixed(2)} s\n`)
     if (report.unfolded > 0) process.stdout.write(`${report.unfolded} newer events are not folded yet (readers add them from the raw events)\n`)

@@ -261,6 +261,43 @@ describe('proration', () => {
     t.clock.set(at('2027-03-01T00:00:00Z'))
     expect((await run('2027-03-01T00:00:00Z')).finalized).toEqual([])
   })
+
+  it('invoices late and corrected events of a canceled subscription on a final adjustment invoice', async () => {
+    await t.json('POST', '/v1/subscriptions', { id: 'sub_c', customerId: 'cus_1', plan: 'pro', startAt: '2026-11-01T00:00:00Z' })
+    await track({ id: 'early', customerId: 'cus_1', timestamp: '2026-11-10T00:00:00Z', properties: { gpuSeconds: 30, resolution: '4k' } })
+    expect((await t.json('POST', '/v1/subscriptions/sub_c/cancel', { at: '2026-11-20T00:00:00Z' })).status).toBe(200)
+    t.clock.set(at('2026-11-25T10:00:00Z'))
+    await run('2026-11-25T10:00:00Z')
+    expect(await invoices('cus_1')).toHaveLength(2)
+    // After the last invoice: one event arrives late, another is voided.
+    await track({ id: 'late-c', customerId: 'cus_1', timestamp: '2026-11-19T23:00:00Z', properties: { gpuSeconds: 25, resolution: '4k' } })
+    expect((await t.json('POST', '/v1/events/early/void', { reason: 'test render' })).status).toBe(200)
+    t.clock.set(at('2026-11-26T00:00:00Z'))
+    const result = await run('2026-11-26T00:00:00Z')
+    expect(result.finalized).toHaveLength(1)
+    expect(result.adjustments).toBe(1)
+    const list = await invoices('cus_1')
+    expect(list).toHaveLength(3)
+    // 25 − 30 = −5 GPU seconds at 0.10: a credit of 0.50, so nothing is due.
+    expect(list[2]).toMatchObject({ id: result.finalized[0], periodStart: '2026-11-26T00:00:00.000Z', periodEnd: '2026-11-26T00:00:00.000Z', total: '-0.50', status: 'paid' })
+    expect(list[2]!.number).toBeGreaterThan(list[1]!.number)
+    const adjustment = list[2]!.lines[0]
+    expect(list[2]!.lines).toHaveLength(1)
+    expect(adjustment).toMatchObject({ kind: 'adjustment', chargeKey: 'render', quantity: '-5', amount: '-0.50', periodStart: '2026-11-01T00:00:00.000Z', periodEnd: '2026-11-20T00:00:00.000Z' })
+    const events = await t.json('GET', `/v1/invoices/${list[2]!.id}/lines/${adjustment.id}/events`)
+    expect(events.body.data.map((e: { id: string }) => e.id).sort()).toEqual(['early', 'late-c'])
+    // A repeated run, and a later one with nothing new, add nothing.
+    expect((await run('2026-11-26T00:00:00Z')).finalized).toEqual([])
+    t.clock.set(at('2027-01-05T00:00:00Z'))
+    expect((await run('2027-01-05T00:00:00Z')).finalized).toEqual([])
+    // A second late event gets an invoice of its own, after the first.
+    await track({ id: 'late-d', customerId: 'cus_1', timestamp: '2026-11-12T00:00:00Z', properties: { gpuSeconds: 40, resolution: '4k' } })
+    const again = await run('2027-01-05T00:00:00Z')
+    expect(again.finalized).toHaveLength(1)
+    const last = (await invoices('cus_1'))[3]!
+    expect(last).toMatchObject({ total: '4.00', status: 'finalized', periodStart: '2027-01-05T00:00:00.000Z' })
+    expect(amounts(last)).toEqual(['adjustment:render:4.00'])
+  })
 })
 
 describe('anniversary periods', () => {

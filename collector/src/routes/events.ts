@@ -1,4 +1,5 @@
 // POST /v1/events (the hot path), GET /v1/events and GET /v1/events/:id (audit).
+import { z } from '@hono/zod-openapi'
 import { type EventWithVersions, type StoredEvent, ingestEvents } from '@meterkit/engine'
 import {
   type EventResult,
@@ -8,26 +9,63 @@ import {
   utf8ByteLength,
   type Properties,
   DEFAULT_LIST_LIMIT,
-  MAX_BATCH_BYTES,
   MAX_LIST_LIMIT,
   batchRequestSchema,
+  batchResponseSchema,
   formatTimestamp,
   parseRfc3339,
   summarize,
+  wireEventSchema,
 } from '@meterkit/protocol'
-import { Hono } from 'hono'
+import type { z as zod } from 'zod'
 import type { AppContext } from '../app.js'
 import { HttpError } from '../http-error.js'
-import type { AuthEnv, Principal } from '../middleware/auth.js'
-import { parseJson, readBodyText } from '../middleware/body.js'
-import { z } from 'zod'
-import { readJsonBody } from './json.js'
+import type { Principal } from '../middleware/auth.js'
+import { api, body, errors, instant, json, jsonObject, page, pageQuery, pathParams, route, timestamp } from '../openapi/index.js'
 import { importRoute } from './import.js'
 import { acceptedEvents } from '../live/index.js'
 
+const tags = ['Events']
+
 const reason = z.string().min(1, 'must say why').max(1000)
 const voidSchema = z.object({ reason }).strict()
-const amendSchema = z.object({ properties: z.record(z.string(), z.json()), reason }).strict()
+const amendSchema = z.object({ properties: jsonObject, reason }).strict()
+
+const eventSchema = wireEventSchema.meta({ description: 'A usage event as sent (CONTRACT §3). Each is validated on its own: a bad one gets a `rejected` result, the rest go on.' })
+/** The batch envelope; each event is checked by `Event` on its own, so one bad event costs only itself. */
+const batchSchema = z.object({ events: batchRequestSchema.shape.events.meta({ items: { $ref: '#/components/schemas/Event' } }) })
+
+const storedEvent = z.object({
+  id: z.string(),
+  event: z.string(),
+  customerId: z.string(),
+  timestamp,
+  properties: jsonObject,
+  reservationId: z.string().optional(),
+  source: z.enum(['server', 'browser', 'import']),
+  receivedAt: timestamp,
+  status: z.enum(['active', 'voided', 'amended']),
+}).meta({ id: 'StoredEvent' })
+const eventDetailSchema = storedEvent.extend({
+  versions: z.array(z.object({
+    version: z.number().int(),
+    action: z.enum(['receive', 'amend', 'void']),
+    properties: jsonObject.nullable(),
+    reason: z.string().nullable(),
+    at: timestamp,
+    keyId: z.string().optional(),
+  })),
+}).meta({ id: 'EventDetail' })
+const idParams = pathParams('id')
+
+/** The envelope's problem in one sentence (the events themselves are judged one by one). */
+function envelopeError(error: zod.ZodError): HttpError {
+  const issue = error.issues[0]!
+  const message = issue.path.length === 0 && issue.code === 'invalid_type'
+    ? 'body: must be a JSON object { "events": [ … ] }'
+    : issue.message.startsWith('events') ? issue.message : `events: ${issue.message}`
+  return new HttpError('invalid_body', message)
+}
 
 export function eventDetail(e: EventWithVersions) {
   return {
@@ -41,14 +79,6 @@ export function eventDetail(e: EventWithVersions) {
       at: formatTimestamp(v.atMs),
       ...(v.keyId === null ? {} : { keyId: v.keyId }),
     })),
-  }
-}
-
-/** JSON, or the same JSON as text/plain: what sendBeacon and CORS-simple requests can send. */
-function requireJson(contentType: string | undefined): void {
-  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase()
-  if (type !== 'application/json' && type !== 'text/plain') {
-    throw new HttpError('unsupported_media_type', `Content-Type must be application/json or text/plain (got "${contentType ?? ''}")`)
   }
 }
 
@@ -83,13 +113,6 @@ export function eventView(e: StoredEvent) {
   }
 }
 
-function instantParam(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined
-  const ms = parseRfc3339(value)
-  if (ms === undefined) throw new HttpError('invalid_request', `${name}: must be an RFC 3339 date-time`)
-  return ms
-}
-
 export function limitParam(value: string | undefined): number {
   if (value === undefined) return DEFAULT_LIST_LIMIT
   const n = Number(value)
@@ -105,22 +128,23 @@ function valid(results: { status: string }[]): boolean {
 }
 
 export function eventRoutes(ctx: AppContext) {
-  const app = new Hono<AuthEnv>()
+  const app = api()
+  app.openAPIRegistry.register('Event', eventSchema)
 
-  app.post('/import', importRoute(ctx))
+  importRoute(app, ctx)
 
-  app.post('/', async (c) => {
-    requireJson(c.req.header('content-type'))
-    const body = parseJson(await readBodyText(c.req.raw, MAX_BATCH_BYTES))
-    const envelope = batchRequestSchema.safeParse(body)
-    if (!envelope.success) {
-      const issue = envelope.error.issues[0]!
-      const message = issue.path.length === 0 && issue.code === 'invalid_type'
-        ? 'body: must be a JSON object { "events": [ … ] }'
-        : issue.message.startsWith('events') ? issue.message : `events: ${issue.message}`
-      throw new HttpError('invalid_body', message)
-    }
-    const events = envelope.data.events
+  route(app, {
+    method: 'post', path: '/', tags, summary: 'Send events',
+    description: 'One batch of 1–1000 events, at most 1 MiB after decoding (`Content-Encoding: gzip` accepted). The answer comes after every accepted event is durably committed, with one result per event, in order. With a customer token (also as `?token=` with a `text/plain` body, for `sendBeacon`), only the events the token allows, for its customer, timestamped within 5 minutes of now.',
+    request: {
+      body: { required: true, content: { 'application/json': { schema: batchSchema }, 'text/plain': { schema: batchSchema } } },
+    },
+    responses: {
+      200: json(batchResponseSchema.meta({ id: 'BatchResponse' }), 'Per-event results: `accepted`, `duplicate` (same id, same content: already stored), `conflict` (same id, other content: nothing changed) or `rejected` with a code'),
+      ...errors('rate_limited'),
+    },
+  }, async (c) => {
+    const events = c.req.valid('json').events
     const principal = c.get('principal')
     const scope = ingestScope(principal, ctx)
     const started = performance.now()
@@ -143,40 +167,62 @@ export function eventRoutes(ctx: AppContext) {
     if (response.conflicts) ctx.metrics.events.inc({ status: 'conflict' }, response.conflicts)
     if (response.rejected) ctx.metrics.events.inc({ status: 'rejected' }, response.rejected)
     return c.json(response)
-  })
+  }, { invalidBody: envelopeError })
 
-  app.get('/', async (c) => {
-    const q = c.req.query()
-    let page
+  route(app, {
+    method: 'get', path: '/', tags, summary: 'List events',
+    description: 'Stored events, newest first (ties: id), voided ones included with their status.',
+    request: {
+      query: pageQuery.extend({
+        customerId: z.string().optional(),
+        event: z.string().optional(),
+        from: instant.optional().meta({ description: 'Events at or after this instant' }),
+        to: instant.optional().meta({ description: 'Events before this instant' }),
+      }),
+    },
+    responses: { 200: json(page(storedEvent), 'A page of events') },
+  }, async (c) => {
+    const q = c.req.valid('query')
+    let list
     try {
-      page = await ctx.store.listEvents(c.get('principal').tenantId, {
+      list = await ctx.store.listEvents(c.get('principal').tenantId, {
         customerId: q.customerId,
         event: q.event,
-        fromMs: instantParam('from', q.from),
-        toMs: instantParam('to', q.to),
+        fromMs: q.from === undefined ? undefined : parseRfc3339(q.from),
+        toMs: q.to === undefined ? undefined : parseRfc3339(q.to),
         cursor: q.cursor,
-        limit: limitParam(q.limit),
+        limit: q.limit,
       })
     } catch (err) {
       if (err instanceof RangeError) throw new HttpError('invalid_request', err.message)
       throw err
     }
     return c.json({
-      data: page.data.map((e) => ({ ...eventView(e), status: e.status })),
-      nextCursor: page.nextCursor,
+      data: list.data.map((e) => ({ ...eventView(e), status: e.status })),
+      nextCursor: list.nextCursor,
     })
   })
 
-  app.get('/:id', async (c) => {
-    const event = await ctx.store.getEvent(c.get('principal').tenantId, c.req.param('id'))
+  route(app, {
+    method: 'get', path: '/{id}', tags, summary: 'Read an event',
+    description: 'The event with its status and every version (received, amended, voided).',
+    request: { params: idParams },
+    responses: { 200: json(eventDetailSchema, 'The event') },
+  }, async (c) => {
+    const event = await ctx.store.getEvent(c.get('principal').tenantId, c.req.valid('param').id)
     if (event === undefined) throw new HttpError('not_found', 'no event with this id')
     return c.json(eventDetail(event))
   })
 
-  app.post('/:id/void', async (c) => {
-    const input = await readJsonBody(c.req.raw, voidSchema)
+  route(app, {
+    method: 'post', path: '/{id}/void', tags, summary: 'Void an event',
+    description: 'The event stops counting: usage, charges and credits are recomputed. Audit-logged with the reason.',
+    request: { params: idParams, body: body(voidSchema) },
+    responses: { 200: json(eventDetailSchema, 'The voided event'), ...errors('conflict') },
+  }, async (c) => {
+    const input = c.req.valid('json')
     const p = c.get('principal')
-    const result = await ctx.store.voidEvent(p.tenantId, c.req.param('id'), input.reason, p.keyId, ctx.clock.now())
+    const result = await ctx.store.voidEvent(p.tenantId, c.req.valid('param').id, input.reason, p.keyId, ctx.clock.now())
     if (!result.ok) {
       throw result.code === 'not_found' ? new HttpError('not_found', 'no event with this id') : new HttpError('conflict', 'the event is already voided')
     }
@@ -184,14 +230,19 @@ export function eventRoutes(ctx: AppContext) {
     return c.json(eventDetail(result.event))
   })
 
-  app.post('/:id/amend', async (c) => {
-    const input = await readJsonBody(c.req.raw, amendSchema)
+  route(app, {
+    method: 'post', path: '/{id}/amend', tags, summary: 'Amend an event',
+    description: 'A new version of the event, with these properties wholly replacing the old, counts in all figures instead. Audit-logged with the reason.',
+    request: { params: idParams, body: body(amendSchema) },
+    responses: { 200: json(eventDetailSchema, 'The amended event'), ...errors('conflict') },
+  }, async (c) => {
+    const input = c.req.valid('json')
     const problem = checkProperties(input.properties)
     if (problem !== undefined) throw new HttpError('invalid_body', problem)
     const bytes = utf8ByteLength(JSON.stringify(input.properties))
     if (bytes > MAX_EVENT_BYTES) throw new HttpError('invalid_body', `properties: ${bytes} bytes is over the ${MAX_EVENT_BYTES}-byte event limit`)
     const p = c.get('principal')
-    const result = await ctx.store.amendEvent(p.tenantId, c.req.param('id'), input.properties as Properties, input.reason, p.keyId, ctx.clock.now())
+    const result = await ctx.store.amendEvent(p.tenantId, c.req.valid('param').id, input.properties as Properties, input.reason, p.keyId, ctx.clock.now())
     if (!result.ok) {
       throw result.code === 'not_found' ? new HttpError('not_found', 'no event with this id') : new HttpError('conflict', 'a voided event cannot be amended')
     }

@@ -2,12 +2,13 @@
 // path as live ones; each line gets a result, and only the lines not stored are listed.
 import { ingestEvents } from '@meterkit/engine'
 import { MAX_BATCH_EVENTS } from '@meterkit/protocol'
-import type { Context } from 'hono'
+import { type OpenAPIHono, z } from '@hono/zod-openapi'
 import type { AppContext } from '../app.js'
 import { HttpError } from '../http-error.js'
 import type { AuthEnv } from '../middleware/auth.js'
 import { readBodyText } from '../middleware/body.js'
 import { acceptedEvents } from '../live/index.js'
+import { json, route } from '../openapi/index.js'
 
 /** Decoded size of one import request. `meterkit import` sends large files in parts. */
 export const MAX_IMPORT_BYTES = 64 * 1024 * 1024
@@ -19,8 +20,25 @@ interface LineError {
   message: string
 }
 
-export function importRoute(ctx: AppContext) {
-  return async (c: Context<AuthEnv>) => {
+const importSummary = z.object({
+  accepted: z.number().int(),
+  duplicates: z.number().int(),
+  conflicts: z.number().int(),
+  rejected: z.number().int(),
+  errors: z.array(z.object({ line: z.number().int(), id: z.string().nullable(), code: z.string(), message: z.string() }))
+    .meta({ description: 'Only the lines not accepted and not duplicates' }),
+})
+
+/** Declares POST /import on the events router. */
+export function importRoute(app: OpenAPIHono<AuthEnv>, ctx: AppContext): void {
+  route(app, {
+    method: 'post', path: '/import', tags: ['Events'], summary: 'Backfill events',
+    description: `NDJSON, one event a line, up to ${MAX_IMPORT_BYTES / 1024 / 1024} MiB decoded: no lateness limit. Imported events go through the same path as live ones; those in a finalized period become adjustments on the next invoice.`,
+    request: {
+      body: { required: true, content: { 'application/x-ndjson': { schema: z.string().meta({ description: 'One event (the `Event` schema) a line' }) } } },
+    },
+    responses: { 200: json(importSummary, 'What became of the lines') },
+  }, async (c) => {
     const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
     if (type !== 'application/x-ndjson' && type !== 'application/jsonl') {
       throw new HttpError('unsupported_media_type', 'Content-Type must be application/x-ndjson (one event per line)')
@@ -79,5 +97,5 @@ export function importRoute(ctx: AppContext) {
     await flush()
     ctx.metrics.events.inc({ status: 'accepted' }, summary.accepted)
     return c.json(summary)
-  }
+  })
 }

@@ -128,7 +128,7 @@ describe('usage', () => {
 describe('corrections and backfill', () => {
   beforeEach(async () => {
     await t.json('PUT', '/v1/config', CONFIG)
-    t.store.foldAll()
+    await t.store.foldAll()
   })
 
   const usage = async () => (await t.json('GET', '/v1/customers/cus_1/usage?meter=gpu&from=2026-11-01T00:00:00Z&to=2026-11-26T00:00:00Z')).body.value
@@ -136,7 +136,7 @@ describe('corrections and backfill', () => {
   it('void and amend recompute the figures, are audit-logged, and keep the original for dedup', async () => {
     const a = ev('a', '2026-11-25T08:00:00Z', { gpuSeconds: 10, status: 'succeeded' })
     await t.json('POST', '/v1/events', { events: [a, ev('b', '2026-11-25T08:01:00Z', { gpuSeconds: 5, status: 'succeeded' })] })
-    t.store.foldAll()
+    await t.store.foldAll()
     expect(await usage()).toBe('15')
     const amended = await t.json('POST', '/v1/events/a/amend', { properties: { gpuSeconds: 7.5, status: 'succeeded' }, reason: 'pipeline double-counted' })
     expect(amended.body).toMatchObject({ status: 'amended', properties: { gpuSeconds: 7.5 } })
@@ -156,7 +156,7 @@ describe('corrections and backfill', () => {
     expect((await t.json('POST', '/v1/events/b/amend', { properties: {}, reason: 'x' })).status).toBe(409)
     expect((await t.json('POST', '/v1/events/zz/void', { reason: 'x' })).status).toBe(404)
     expect((await t.json('POST', '/v1/events/a/void', {})).body.error.message).toContain('reason')
-    expect(t.store.verify().differences).toEqual([])
+    expect((await t.store.verify()).differences).toEqual([])
   })
 
   it('imports NDJSON past the lateness window, with per-line results', async () => {

@@ -172,24 +172,62 @@ export class BillingService implements BillingStore {
     const t = s.timeline
     const opening = s.record.billedThroughMs === null
     const b = opening ? t.startMs : boundaryAfter(t, s.record.billedThroughMs!)
-    if (b === undefined) return false
+    if (b === undefined) {
+      await this.adjustEnded(tx, tenantId, s, untilMs, nowMs, result)
+      return false
+    }
     if (b > untilMs) return false
     const final = opening || b + graceMs <= untilMs
     const invoice = await this.compute(tx, tenantId, s, b, final)
-    if (invoice !== undefined) {
-      await tx.invoices.write(tenantId, invoice.header, invoice.lines, nowMs)
-      // invoice.finalized commits with the invoice: a run that is interrupted or repeated sends it once.
-      // The outbox adds the endpoints kept over the API to the configuration's.
-      if (final) {
-        const endpoints = (await tx.configs.current(tenantId)).config.webhooks ?? []
-        await tx.outbox.enqueue(tenantId, endpoints, 'invoice.finalized', invoiceFinalizedData((await getInvoiceView(tx, tenantId, invoice.header.id))!), nowMs)
-      }
-      ;(final ? result.finalized : result.drafts).push(invoice.header.id)
-      result.adjustments += invoice.lines.filter((l) => l.kind === 'adjustment').length
-    }
+    if (invoice !== undefined) await this.issue(tx, tenantId, invoice, nowMs, result)
     if (!final) return false
     await tx.subscriptions.setBilledThrough(tenantId, id, b)
     return true
+  }
+
+  private async issue(tx: Tx, tenantId: number, invoice: { header: InvoiceHeader; lines: InvoiceLine[] }, nowMs: number, result: BillingRunResult): Promise<void> {
+    const final = invoice.header.status !== 'draft'
+    await tx.invoices.write(tenantId, invoice.header, invoice.lines, nowMs)
+    // invoice.finalized commits with the invoice: a run that is interrupted or repeated sends it once.
+    // The outbox adds the endpoints kept over the API to the configuration's.
+    if (final) {
+      const endpoints = (await tx.configs.current(tenantId)).config.webhooks ?? []
+      await tx.outbox.enqueue(tenantId, endpoints, 'invoice.finalized', invoiceFinalizedData((await getInvoiceView(tx, tenantId, invoice.header.id))!), nowMs)
+    }
+    ;(final ? result.finalized : result.drafts).push(invoice.header.id)
+    result.adjustments += invoice.lines.filter((l) => l.kind === 'adjustment').length
+  }
+
+  /**
+   * A subscription billed through its end has no next invoice to carry adjustments: late or
+   * corrected events that change its invoiced periods are invoiced on an adjustment invoice of
+   * their own, dated at the run (a period of no length, after every other invoice of the
+   * subscription), final at once since the grace period of the last period is over.
+   */
+  private async adjustEnded(tx: Tx, tenantId: number, s: LoadedSubscription, untilMs: number, nowMs: number, result: BillingRunResult): Promise<void> {
+    const t = s.timeline
+    if (t.endMs === null || s.record.billedThroughMs !== t.endMs) return
+    if ((await tx.billingChanges.pending(tenantId, s.record.customerId, t.startMs, t.endMs)).length === 0) return
+    const currency = phaseAt(t, t.endMs - 1).plan.currency
+    const lines = await this.adjustments(tx, tenantId, s, currency, true)
+    if (lines.length === 0) return
+    const latest = (await tx.invoices.finalClosing(tenantId, s.record.id)).reduce((m, inv) => Math.max(m, inv.boundaryMs), t.endMs)
+    const b = Math.max(untilMs, latest + 1)
+    const sums = totals(lines, currency)
+    const header: InvoiceHeader = {
+      id: newId('in'),
+      customerId: s.record.customerId,
+      subscriptionId: s.record.id,
+      boundary: b,
+      status: decimal(sums.total).lte(0) ? 'paid' : 'finalized',
+      periodStartMs: b,
+      periodEndMs: b,
+      currency,
+      ...sums,
+      creditsApplied: '0',
+      cutoffSeq: await tx.events.maxSeq(),
+    }
+    await this.issue(tx, tenantId, { header, lines }, nowMs, result)
   }
 
   /** The invoice at boundary b: closing [previous boundary, b) and opening the next period. */

@@ -33,6 +33,8 @@ export interface SubscriptionRows {
   setBilledThrough(tenantId: number, id: string, boundaryMs: number): Awaitable<void>
   /** Changes with every change of a subscription or of a customer's time zone (caches check it). */
   generation(): Awaitable<number>
+  /** Moves the generation for a change made elsewhere (a customer's time zone moves its periods). */
+  bumpGeneration(): Awaitable<void>
   /** Tenants with at least one subscription. */
   tenants(): Awaitable<number[]>
   /** Customers with a subscription in effect at some time in [fromMs, toMs). */

@@ -103,7 +103,7 @@ describe('usage equals a brute-force reference from raw events', () => {
                 model.push({ id: raw[i]!.id, customerId: raw[i]!.customerId, ts: Date.parse(raw[i]!.timestamp), props: raw[i]!.properties as Properties, voided: false })
               })
             } else if (o.kind === 'fold') {
-              store.foldAll()
+              await store.foldAll()
             } else if (model.length > 0) {
               const target = model[o.pick % model.length]!
               if (o.kind === 'resend') {
@@ -121,8 +121,8 @@ describe('usage equals a brute-force reference from raw events', () => {
               }
             }
           }
-          store.foldAll()
-          expect(store.verify().differences).toEqual([])
+          await store.foldAll()
+          expect((await store.verify()).differences).toEqual([])
           for (const q of queries) {
             const meter = METERS.find((m) => m.key === q.meter)!
             const from = T0 + q.from
@@ -164,12 +164,12 @@ describe('verify', () => {
       await store.applyConfig(tenantId, { meters: METERS, features: [], plans: [] }, null, 0)
       const raw = Array.from({ length: 50 }, (_, i) => ({ id: `v${i}`, event: 'render', customerId: 'c1', timestamp: new Date(T0 + i * 60_000).toISOString(), properties: { gpu: 1.5, res: '4k', clip: i % 4, status: 'ok' } }))
       await ingestEvents(store, raw, { tenantId, source: 'server', nowMs: T0 + SPAN, latenessWindowMs: undefined })
-      store.foldAll()
-      const clean = store.verify()
+      await store.foldAll()
+      const clean = await store.verify()
       expect(clean).toMatchObject({ events: 50, differences: [] })
       store.db.prepare("UPDATE meter_rollups SET sum = '999' WHERE meter = 'gpu_sum' AND bucket = (SELECT min(bucket) FROM meter_rollups)").run()
       store.db.prepare("DELETE FROM meter_uniques WHERE value = '3'").run()
-      const dirty = store.verify().differences
+      const dirty = (await store.verify()).differences
       expect(dirty.some((d) => d.includes('gpu_sum') && d.includes('999'))).toBe(true)
       expect(dirty.some((d) => d.includes('unique values differ'))).toBe(true)
     } finally {

@@ -7,7 +7,8 @@
 import type { TenantConfig } from '@meterkit/protocol'
 import type { BillingChangeRows, InvoiceRows, PurchaseRows, SubscriptionRows } from '../billing/storage.js'
 import type { ChargeTotalRows, LedgerRows, ReservationRows, ThresholdRows } from '../credits/storage.js'
-import type { EventReads, RollupReads } from '../meters/storage.js'
+import type { EventRows, RollupRows } from '../meters/storage.js'
+import type { Customer, CustomerInput } from './port.js'
 import type { OutboxWrites } from '../webhooks/storage.js'
 
 export type Awaitable<T> = T | Promise<T>
@@ -20,10 +21,10 @@ export type TransactionMode = 'read' | 'write'
  * they commit.
  */
 export interface Tx {
-  readonly configs: ConfigReads
+  readonly configs: ConfigRows
   readonly customers: CustomerRows
-  readonly events: EventReads
-  readonly rollups: RollupReads
+  readonly events: EventRows
+  readonly rollups: RollupRows
   readonly subscriptions: SubscriptionRows
   readonly invoices: InvoiceRows
   readonly billingChanges: BillingChangeRows
@@ -44,9 +45,14 @@ export interface Storage {
   transaction<T>(mode: TransactionMode, fn: (tx: Tx) => Promise<T>): Promise<T>
 }
 
-export interface ConfigReads {
-  /** The tenant's current configuration (version 0, empty, before the first apply). */
-  current(tenantId: number): Awaitable<{ version: number; config: TenantConfig }>
+export interface ConfigRows {
+  /**
+   * The tenant's current configuration (version 0, empty, before the first apply). A store
+   * answers the same object for the same tenant and version, so what is compiled from it is
+   * compiled once.
+   */
+  current(tenantId: number): Awaitable<{ version: number; config: TenantConfig; appliedAtMs: number }>
+  insert(tenantId: number, version: number, config: TenantConfig, keyId: string | null, nowMs: number): Awaitable<void>
 }
 
 export interface CustomerRows {
@@ -54,6 +60,9 @@ export interface CustomerRows {
   ensure(tenantId: number, customerId: string, nowMs: number): Awaitable<void>
   /** The customer's time zone (`UTC` for an unknown customer). */
   timeZone(tenantId: number, customerId: string): Awaitable<string>
+  get(tenantId: number, customerId: string): Awaitable<Customer | undefined>
+  /** Creates the customer, or updates the fields given; answers whether it created it. */
+  put(input: CustomerInput & { tenantId: number }, nowMs: number): Awaitable<boolean>
 }
 
 /** Progress of a fold over the events, by name: events with seq up to the mark are folded. */

@@ -82,6 +82,11 @@ export interface WebhookStore {
   enqueue<T extends WebhookEventType>(tenantId: number, endpoints: readonly WebhookEndpoint[], type: T, data: WebhookData[T], atMs: number): Promise<string[]>
   /** Pending deliveries whose next attempt is at or before `nowMs`, the longest-waiting first. */
   due(nowMs: number, limit: number): Promise<DueWebhook[]>
+  /**
+   * Holds a due delivery for one sender until `untilMs` (its next attempt moves there), so that
+   * of several collectors on one database only one sends it; false when it is not due any more.
+   */
+  lease(id: string, nowMs: number, untilMs: number): Promise<boolean>
   /** Marks the delivery delivered, or schedules its next attempt, or marks it failed; undefined when it is not pending. */
   recordAttempt(id: string, result: AttemptResult): Promise<DeliveryStatus | undefined>
   /** A tenant's deliveries, newest first, cursor-paged. */

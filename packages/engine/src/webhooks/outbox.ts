@@ -5,7 +5,7 @@ import type Database from 'better-sqlite3'
 import { randomBase62 } from '../auth/keys.js'
 import type { Page } from '../store/port.js'
 import { decodeCursor, encodeCursor } from '../store/cursor.js'
-import { DELIVERY_WINDOW_MS, retryDelayMs } from './backoff.js'
+import { attemptOutcome } from './attempts.js'
 import { WebhookEndpointRows } from './endpoint-store.js'
 import type { AttemptResult, DeliveryQuery, DeliveryStatus, DueWebhook, RedeliverResult, WebhookDelivery } from './model.js'
 import { type WebhookData, type WebhookEndpoint, type WebhookEventType, type WebhookPayload, webhookBody } from './payloads.js'
@@ -29,7 +29,6 @@ interface DeliveryRow {
   redelivery_of: string | null
 }
 
-const MAX_ERROR_LENGTH = 1000
 const VIEW_COLUMNS = 'seq, id, type, url, body, status, attempts, next_attempt_at, last_attempt_at, last_status, last_error, created_at, delivered_at, redelivery_of'
 
 export interface WebhookOutboxOptions {
@@ -69,6 +68,7 @@ export class WebhookOutbox {
         `INSERT INTO webhook_deliveries (id, tenant_id, type, url, secret, body, status, attempts, next_attempt_at, created_at, redelivery_of)
          SELECT ?, tenant_id, type, url, secret, body, 'pending', 0, ?, ?, id FROM webhook_deliveries WHERE id = ?`,
       ),
+      lease: db.prepare("UPDATE webhook_deliveries SET next_attempt_at = ? WHERE id = ? AND status = 'pending' AND next_attempt_at <= ?"),
       byTenantAndId: db.prepare(`SELECT ${VIEW_COLUMNS} FROM webhook_deliveries WHERE tenant_id = ? AND id = ?`),
       prune: db.prepare("DELETE FROM webhook_deliveries WHERE status <> 'pending' AND created_at < ?"),
       list: db.prepare(`SELECT ${VIEW_COLUMNS} FROM webhook_deliveries WHERE tenant_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`),
@@ -123,19 +123,15 @@ export class WebhookOutbox {
   private applyAttempt(id: string, result: AttemptResult): DeliveryStatus | undefined {
     const row = this.stmt.byId.get(id) as DeliveryRow | undefined
     if (row === undefined || row.status !== 'pending') return undefined
-    if (result.ok) {
-      this.stmt.delivered.run(result.nowMs, result.status ?? null, result.nowMs, id)
-      return 'delivered'
-    }
-    const deadline = row.created_at + DELIVERY_WINDOW_MS
-    const error = (result.error ?? (result.status !== undefined ? `HTTP ${result.status}` : 'failed')).slice(0, MAX_ERROR_LENGTH)
-    if (result.nowMs >= deadline) {
-      this.stmt.failedAttempt.run('failed', null, result.nowMs, result.status ?? null, error, id)
-      return 'failed'
-    }
-    const delay = Math.max(retryDelayMs(row.attempts + 1, this.random), result.retryAfterMs ?? 0)
-    this.stmt.failedAttempt.run('pending', Math.min(result.nowMs + delay, deadline), result.nowMs, result.status ?? null, error, id)
-    return 'pending'
+    const o = attemptOutcome({ createdAtMs: row.created_at, attempts: row.attempts }, result, this.random)
+    if (o.status === 'delivered') this.stmt.delivered.run(o.atMs, o.httpStatus, o.atMs, id)
+    else this.stmt.failedAttempt.run(o.status, o.nextAttemptAtMs, o.atMs, o.httpStatus, o.error, id)
+    return o.status
+  }
+
+  /** Holds a due delivery for this sender until `untilMs`; false when it is not due (another sender holds it, or it is done). */
+  lease(id: string, nowMs: number, untilMs: number): boolean {
+    return this.stmt.lease.run(untilMs, id, nowMs).changes === 1
   }
 
   redeliver(tenantId: number, id: string, nowMs: number): RedeliverResult {

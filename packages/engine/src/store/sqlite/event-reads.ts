@@ -3,11 +3,27 @@
 // built behind the writer).
 import type Database from 'better-sqlite3'
 import type { EventReads, EventRecord } from '../../meters/storage.js'
-import type { DerivedState, EventFoldRow } from './derived.js'
+import type { EventSource } from '../port.js'
 
 const FIELDS = 'e.seq, e.tenant_id, e.id, e.event, e.customer_id, e.ts, coalesce(e.current, e.properties) AS properties, e.source, e.status, e.reservation_id, e.received_at'
 
-type Row = EventFoldRow & { reservation_id: string | null; received_at: number }
+export interface EventRow {
+  seq: number
+  tenant_id: number
+  id: string
+  event: string
+  customer_id: string
+  ts: number
+  properties: string
+  source: EventSource
+  status: string
+  reservation_id: string | null
+  received_at: number
+}
+
+type Row = EventRow
+
+export const EVENT_FIELDS = FIELDS
 
 export function toEventRecord(r: Row): EventRecord {
   return {
@@ -19,7 +35,10 @@ export function toEventRecord(r: Row): EventRecord {
 export class SqliteEventReads implements EventReads {
   private readonly stmt
 
-  constructor(db: Database.Database, private readonly derived: DerivedState) {
+  protected readonly watermark: Database.Statement
+
+  constructor(db: Database.Database) {
+    this.watermark = db.prepare("SELECT seq FROM index_state WHERE name = 'customer_events'").pluck()
     this.stmt = {
       maxSeq: db.prepare('SELECT coalesce(max(seq), 0) FROM events').pluck(),
       indexed: db.prepare(
@@ -53,7 +72,7 @@ export class SqliteEventReads implements EventReads {
       rows.push(...(event === undefined ? this.stmt.indexed.all(tenantId, customerId, fromMs, toMs) : this.stmt.indexedOf.all(tenantId, customerId, fromMs, toMs, event)) as Row[])
     }
     if (folded !== true) {
-      const w = this.derived.watermark()
+      const w = this.watermark.get() as number
       rows.push(...(event === undefined ? this.stmt.tail.all(w, tenantId, customerId, fromMs, toMs) : this.stmt.tailOf.all(w, tenantId, customerId, event, fromMs, toMs)) as Row[])
     }
     return rows.map(toEventRecord)

@@ -4,7 +4,6 @@
 import type Database from 'better-sqlite3'
 import type { JsonValue } from '@meterkit/protocol'
 import { jsonEqual } from '../../json.js'
-import { DerivedState } from './derived.js'
 import type { EventSource, IngestBatch, IngestOutcome } from '../port.js'
 
 /** Fields per event in a flat row batch: id, event, customerId, ts, propertiesJson, reservationId. */
@@ -49,7 +48,6 @@ export class EventWriter {
   private readonly storedContent
   private readonly insertCustomer
   private readonly writeGroupTx
-  private readonly derived: DerivedState
   /** Customers known to exist per tenant, so ingest skips their insert; filled after a commit only. */
   private readonly knownCustomers = new Map<number, Set<string>>()
   private knownCount = 0
@@ -66,8 +64,6 @@ export class EventWriter {
       'INSERT INTO customers (tenant_id, id, created_at) VALUES (?, ?, ?) ON CONFLICT (tenant_id, id) DO NOTHING',
     )
     this.writeGroupTx = db.transaction((batches: RowBatch[], newCustomers: [number, string][]) => batches.map((b) => this.writeBatch(b, newCustomers)))
-
-    this.derived = new DerivedState(db)
   }
 
   private writeBatch(batch: RowBatch, newCustomers: [number, string][]): Uint8Array {
@@ -115,10 +111,5 @@ export class EventWriter {
       set.add(customerId)
     }
     return outcomes
-  }
-
-  /** Folds up to `maxRows` events into the customer index and the rollups; answers how many. */
-  fold(maxRows: number): number {
-    return this.derived.fold(maxRows)
   }
 }

@@ -11,9 +11,15 @@ export interface GroupCommitOptions {
   foldAfterEvents?: number
   /** Idle time after which the rest is folded, in ms. */
   foldIdleMs?: number
-  /** Fold derived state here (in-thread stores); false where a maintenance thread does it. */
-  fold?: boolean
+  /**
+   * Folds up to that many events into derived state and answers how many it folded; given where
+   * ingest shares a connection with the engine (in-thread stores), left out where a maintenance
+   * thread folds.
+   */
+  fold?: (maxRows: number) => Promise<number>
 }
+
+const FOLD_PASS = 50_000
 
 interface Pending {
   batch: RowBatch
@@ -34,10 +40,11 @@ export class GroupCommitter {
     this.maxGroupEvents = options.maxGroupEvents ?? 20_000
     this.foldAfterEvents = options.foldAfterEvents ?? 20_000
     this.foldIdleMs = options.foldIdleMs ?? 200
-    this.folds = options.fold ?? true
+    this.fold = options.fold
   }
 
-  private readonly folds: boolean
+  private readonly fold: ((maxRows: number) => Promise<number>) | undefined
+  private folding: Promise<void> | undefined
 
   submit(batch: RowBatch): Promise<Uint8Array> {
     return new Promise((resolve, reject) => {
@@ -61,7 +68,7 @@ export class GroupCommitter {
       const group = this.queue.splice(0, take)
       this.commit(group)
       this.unfolded += events
-      if (this.unfolded >= this.foldAfterEvents) this.foldDerived()
+      if (this.unfolded >= this.foldAfterEvents) void this.foldDerived()
     }
     this.armIdleFold()
   }
@@ -80,31 +87,40 @@ export class GroupCommitter {
     }
   }
 
-  private foldDerived(): void {
-    if (!this.folds) return
-    try {
-      while (this.writer.fold(50_000) === 50_000) {
-        // keep going until caught up
+  /** Folds until caught up, one run at a time; commits go on meanwhile (each pass is a transaction of its own). */
+  private foldDerived(): Promise<void> {
+    const fold = this.fold
+    if (fold === undefined) return Promise.resolve()
+    this.folding ??= (async () => {
+      try {
+        this.unfolded = 0
+        while (await fold(FOLD_PASS) === FOLD_PASS) {
+          // keep going until caught up
+        }
+      } catch {
+        // Folding is retried on the next pass; readers cover the tail meanwhile.
+        this.unfolded = this.foldAfterEvents
+      } finally {
+        this.folding = undefined
       }
-      this.unfolded = 0
-    } catch {
-      // Folding is retried on the next pass; readers cover the tail meanwhile.
-    }
+    })()
+    return this.folding
   }
 
   private armIdleFold(): void {
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer)
     this.idleTimer = setTimeout(() => {
       this.idleTimer = undefined
-      if (this.queue.length === 0 && this.unfolded > 0) this.foldDerived()
+      if (this.queue.length === 0 && this.unfolded > 0) void this.foldDerived()
     }, this.foldIdleMs)
     this.idleTimer.unref?.()
   }
 
   /** Stops the idle timer and folds what is left. */
-  close(): void {
+  async close(): Promise<void> {
     if (this.queue.length > 0) this.drain()
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer)
-    this.foldDerived()
+    await this.folding
+    await this.foldDerived()
   }
 }

@@ -4,8 +4,8 @@
 import { statSync } from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
 import { openDatabase } from './connection.js'
-import { DerivedState } from './derived.js'
 import { CREDITS_FOLD_PASS, CreditsService } from '../../credits/credits-service.js'
+import { ROLLUP_FOLD_PASS, foldRollups } from '../../meters/fold.js'
 import { SqliteStorage } from './sqlite-storage.js'
 import { sqliteTx } from './sqlite-tx.js'
 
@@ -17,8 +17,7 @@ const { path, foldIntervalMs, checkpointIntervalMs, maxWalBytes } = workerData a
 }
 const db = openDatabase(path, { busyTimeoutMs: 30_000 })
 db.pragma('wal_autocheckpoint = 0')
-const derived = new DerivedState(db)
-const storage = new SqliteStorage(db, sqliteTx(db, { derived, config: (tenantId) => derived.tenant(tenantId) }))
+const storage = new SqliteStorage(db, sqliteTx(db))
 const credits = new CreditsService(storage)
 
 function walBytes(): number {
@@ -35,7 +34,7 @@ async function foldAll(): Promise<void> {
   if (folding) return
   folding = true
   try {
-    while (await storage.exclusive(() => derived.foldConcurrently(50_000)) === 50_000) {
+    while (await foldRollups(storage, ROLLUP_FOLD_PASS, { concurrent: true }) === ROLLUP_FOLD_PASS) {
       // keep going until caught up
     }
     // Credit-priced usage is deducted in passes large enough that each customer's state is loaded

@@ -40,22 +40,3 @@ export class SqliteStorage implements Storage {
     }
   }
 }
-
-export class SqliteCustomerRows {
-  private readonly stmt
-
-  constructor(db: Database.Database) {
-    this.stmt = {
-      ensure: db.prepare("INSERT INTO customers (tenant_id, id, timezone, created_at) VALUES (?, ?, 'UTC', ?) ON CONFLICT DO NOTHING"),
-      timezone: db.prepare('SELECT timezone FROM customers WHERE tenant_id = ? AND id = ?').pluck(),
-    }
-  }
-
-  ensure(tenantId: number, customerId: string, nowMs: number): void {
-    this.stmt.ensure.run(tenantId, customerId, nowMs)
-  }
-
-  timeZone(tenantId: number, customerId: string): string {
-    return (this.stmt.timezone.get(tenantId, customerId) as string | undefined) ?? 'UTC'
-  }
-}

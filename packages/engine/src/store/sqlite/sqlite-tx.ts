@@ -1,28 +1,24 @@
 // The storage primitives of one SQLite connection, as the services' transactions see them.
 import type Database from 'better-sqlite3'
-import type { TenantConfig } from '@meterkit/protocol'
 import type { Tx, WatermarkName } from '../storage.js'
 import { WebhookOutbox } from '../../webhooks/outbox.js'
 import { SqliteBillingChangeRows, SqlitePurchaseRows } from './billing/billing-change-rows.js'
 import { SqliteInvoiceRows } from './billing/invoice-rows.js'
 import { SqliteSubscriptionRows } from './billing/subscription-rows.js'
 import { SqliteChargeTotalRows, SqliteLedgerRows, SqliteReservationRows, SqliteThresholdRows } from './credits/credit-rows.js'
-import type { DerivedState } from './derived.js'
-import { SqliteEventReads } from './event-reads.js'
-import { SqliteCustomerRows } from './sqlite-storage.js'
-import { SqliteRollupReads } from './rollup-reads.js'
+import { SqliteConfigRows } from './config-rows.js'
+import { SqliteCustomerRows } from './customer-rows.js'
+import { SqliteEventRows } from './event-rows.js'
+import { SqliteRollupRows } from './rollup-rows.js'
 
-export function sqliteTx(
-  db: Database.Database,
-  parts: { derived: DerivedState; config: (tenantId: number) => { version: number; config: TenantConfig }; outbox?: WebhookOutbox },
-): Tx {
+export function sqliteTx(db: Database.Database, parts: { outbox?: WebhookOutbox } = {}): Tx {
   const watermark = db.prepare('SELECT seq FROM index_state WHERE name = ?').pluck()
   const setWatermark = db.prepare('UPDATE index_state SET seq = ? WHERE name = ?')
   return {
-    configs: { current: parts.config },
+    configs: new SqliteConfigRows(db),
     customers: new SqliteCustomerRows(db),
-    events: new SqliteEventReads(db, parts.derived),
-    rollups: new SqliteRollupReads(db),
+    events: new SqliteEventRows(db),
+    rollups: new SqliteRollupRows(db),
     subscriptions: new SqliteSubscriptionRows(db),
     invoices: new SqliteInvoiceRows(db),
     billingChanges: new SqliteBillingChangeRows(db),

@@ -16,14 +16,15 @@ const db = openDatabase((workerData as { path: string }).path)
 // Checkpoints run on their own thread (maintenance.ts).
 db.pragma('wal_autocheckpoint = 0')
 // The maintenance thread folds derived state (maintenance.ts).
-const committer = new GroupCommitter(new EventWriter(db), { fold: false })
+const committer = new GroupCommitter(new EventWriter(db))
 
 port.on('message', (msg: WriterRequest) => {
   if (msg.type === 'close') {
-    committer.close()
-    db.close()
-    port.postMessage({ type: 'closed' } satisfies WriterReply)
-    port.close()
+    void committer.close().then(() => {
+      db.close()
+      port.postMessage({ type: 'closed' } satisfies WriterReply)
+      port.close()
+    })
     return
   }
   committer.submit(msg.batch).then(

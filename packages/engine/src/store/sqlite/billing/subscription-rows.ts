@@ -85,6 +85,10 @@ export class SqliteSubscriptionRows implements SubscriptionRows {
     return records.map((record) => ({ record, timeline: timelineOf(record, this.phases(tenantId, record.id), timeZone) }))
   }
 
+  bumpGeneration(): void {
+    this.stmt.bump.run()
+  }
+
   generation(): number {
     return this.stmt.generation.get() as number
   }

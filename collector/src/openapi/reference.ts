@@ -1,0 +1,53 @@
+// GET /openapi.json and GET /docs, the reference page: Redoc's standalone bundle, served from the
+// installed `redoc` package so that the page works offline and never loads a script from a CDN.
+import { readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { z } from '@hono/zod-openapi'
+import { api, route } from './route.js'
+
+const REDOC_BUNDLE = createRequire(import.meta.url).resolve('redoc/bundles/redoc.standalone.js')
+
+// Relative URLs: the page also works when the collector is served under a path prefix.
+const PAGE = `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>Meterkit API reference</title>
+  <style>body { margin: 0 }</style>
+</head>
+<body>
+  <redoc spec-url="openapi.json" hide-hostname="true"></redoc>
+  <script src="docs/redoc.standalone.js"></script>
+</body>
+</html>
+`
+
+const tags = ['Operations']
+
+/** `document` builds the OpenAPI document; it is built on the first request and kept. */
+export function referenceRoutes(document: () => object) {
+  const app = api()
+  let built: object | undefined
+  let bundle: Promise<Buffer> | undefined
+
+  route(app, {
+    method: 'get', path: '/openapi.json', tags, summary: 'This API as an OpenAPI 3.1 document',
+    responses: { 200: { description: 'The OpenAPI document', content: { 'application/json': { schema: z.object({}).loose() } } } },
+  }, (c) => c.json((built ??= document()) as Record<string, unknown>))
+
+  route(app, {
+    method: 'get', path: '/docs', tags, summary: 'The reference page of this API',
+    responses: { 200: { description: 'An HTML page rendering /openapi.json', content: { 'text/html': { schema: z.string() } } } },
+  }, (c) => c.html(PAGE))
+
+  route(app, {
+    method: 'get', path: '/docs/redoc.standalone.js', tags, summary: 'The script of the reference page',
+    responses: { 200: { description: 'Redoc\'s standalone bundle', content: { 'text/javascript': { schema: z.string() } } } },
+  }, async (c) => {
+    bundle ??= readFile(REDOC_BUNDLE)
+    return c.body(new Uint8Array(await bundle), 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=3600' })
+  })
+
+  return app
+}
