@@ -1,8 +1,10 @@
-// Test support: an app over a real SQLite file in a temporary folder, with a tenant and a key.
+// Test support: an app over a real store, with a tenant and a key: SQLite in a temporary folder,
+// or, with MK_TEST_STORE=postgres, a fresh PostgreSQL database (dropped at close).
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Clock, ManualClock, SqliteStore, hashKey, newSecretKey, randomBase62 } from '@meterkit/engine'
+import { type AnyStore, type Clock, ManualClock, PostgresStore, SqliteStore, hashKey, newSecretKey, randomBase62 } from '@meterkit/engine'
+import { createTestDatabase } from '@meterkit/engine/testing'
 import { type AppDeps, createApp } from './app.js'
 import type { LiveTimers } from './live/index.js'
 
@@ -12,7 +14,9 @@ export const T0 = Date.parse('2026-11-25T10:00:00.000Z')
 export async function testApp({ tmpRoot, ...options }: Pick<AppDeps, 'latenessWindowMs' | 'liveMinIntervalMs' | 'webhookUrls'> & { time?: Clock & LiveTimers; tmpRoot?: string } = {}) {
   const dir = mkdtempSync(join(tmpRoot ?? tmpdir(), 'meterkit-test-'))
   const dbPath = join(dir, 'meterkit.db')
-  const store = new SqliteStore(dbPath)
+  const database = process.env.MK_TEST_STORE === 'postgres' ? await createTestDatabase() : undefined
+  // Folds run when a test asks (foldAll) or when a reader needs them, as on SQLite in one thread.
+  const store: AnyStore = database === undefined ? new SqliteStore(dbPath) : await PostgresStore.open(database.url, { foldIntervalMs: 0 })
   const clock = new ManualClock(T0)
   const tenant = await store.defaultTenant('default', T0)
   const key = newSecretKey()
@@ -47,6 +51,7 @@ export async function testApp({ tmpRoot, ...options }: Pick<AppDeps, 'latenessWi
     async close() {
       app.context.live.close()
       await store.close()
+      await database?.drop()
       rmSync(dir, { recursive: true, force: true })
     },
   }

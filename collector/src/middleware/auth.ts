@@ -78,17 +78,20 @@ export class KeyResolver {
     }
     const refused = refusal(record, now)
     if (refused !== undefined) return { ok: false, message: refused }
-    this.touch(record!.id, now)
+    await this.touch(record!.id, now)
     return { ok: true, principal: { kind: 'secret', tenantId: record!.tenantId, keyId: record!.id, scopes: record!.scopes, mode: record!.mode } }
   }
 
-  /** Records the key's use, at most once a minute; a failure only costs the figure. */
-  private touch(keyId: string, now: number): void {
+  /**
+   * Records the key's use, at most once a minute (so the request that records it waits for one
+   * small write, on any store, and the next read of the key sees it); a failure only costs the figure.
+   */
+  private async touch(keyId: string, now: number): Promise<void> {
     const last = this.touched.get(keyId)
     if (last !== undefined && now - last < LAST_USED_EVERY_MS) return
     if (this.touched.size > 10_000) this.touched.clear()
     this.touched.set(keyId, now)
-    this.store.touchApiKey(keyId, now).catch(() => undefined)
+    await this.store.touchApiKey(keyId, now).catch(() => undefined)
   }
 
   /** Whether the tenant's key `keyId` exists, is not revoked and has not expired (tokens die with their key). */

@@ -7,7 +7,7 @@ import { PgChargeTotalRows, PgLedgerRows, PgReservationRows, PgThresholdRows } f
 import { type ConfigCache, PgConfigReads, PgCustomerRows } from './customer-rows.js'
 import { PgEventRows } from './event-rows.js'
 import { PgOutboxWrites } from './outbox-rows.js'
-import { PgRollupReads } from './rollup-rows.js'
+import { PgRollupRows } from './rollup-rows.js'
 import type { Sql } from './sql.js'
 
 /** What outlives one transaction: caches of rows that never change once written. */
@@ -24,7 +24,7 @@ export function pgTx(sql: Sql, caches: PgTxCaches): PgTx {
     configs: new PgConfigReads(sql, caches.configs),
     customers: new PgCustomerRows(sql),
     events: new PgEventRows(sql),
-    rollups: new PgRollupReads(sql),
+    rollups: new PgRollupRows(sql),
     subscriptions: new PgSubscriptionRows(sql),
     invoices: new PgInvoiceRows(sql),
     billingChanges: new PgBillingChangeRows(sql),

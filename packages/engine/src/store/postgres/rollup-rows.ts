@@ -1,5 +1,5 @@
 // Meter rollups and their unique values as rows, for readers.
-import type { RollupReads, RollupRecord } from '../../meters/storage.js'
+import type { RollupKey, RollupReads, RollupRecord, RollupRows } from '../../meters/storage.js'
 import type { Sql } from './sql.js'
 
 interface Row {
@@ -39,4 +39,70 @@ export class PgRollupReads implements RollupReads {
     )
     return rows.map((r) => ({ bucket: r.bucket, groupKey: r.group_key, value: r.value }))
   }
+}
+
+const KEY = 'tenant_id = $1 AND meter = $2 AND customer_id = $3 AND bucket = $4 AND group_key = $5'
+
+/** Rollup rows as the fold writes them; merging partials is the fold's (meters/fold.ts). */
+export class PgRollupRows extends PgRollupReads implements RollupRows {
+  constructor(private readonly rows_: Sql) {
+    super(rows_)
+  }
+
+  async get(k: RollupKey): Promise<RollupRecord | undefined> {
+    const r = await this.rows_.one<Row>('rollup_get', `SELECT bucket, group_key, count, sum, min, max, latest_ts, latest_id, latest_value FROM meter_rollups WHERE ${KEY}`,
+      [k.tenantId, k.meter, k.customerId, k.bucket, k.groupKey])
+    return r && toRecord(r)
+  }
+
+  async insert(k: RollupKey, r: RollupRecord): Promise<boolean> {
+    return await this.rows_.run('rollup_insert',
+      `INSERT INTO meter_rollups (tenant_id, meter, customer_id, bucket, group_key, count, sum, min, max, latest_ts, latest_id, latest_value)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING`,
+      [k.tenantId, k.meter, k.customerId, k.bucket, k.groupKey, r.count, r.sum, r.min, r.max, r.latestTs, r.latestId, r.latestValue]) === 1
+  }
+
+  async update(k: RollupKey, r: RollupRecord): Promise<void> {
+    await this.rows_.run('rollup_update',
+      `UPDATE meter_rollups SET count = $6, sum = $7, min = $8, max = $9, latest_ts = $10, latest_id = $11, latest_value = $12 WHERE ${KEY}`,
+      [k.tenantId, k.meter, k.customerId, k.bucket, k.groupKey, r.count, r.sum, r.min, r.max, r.latestTs, r.latestId, r.latestValue])
+  }
+
+  async addUniques(k: RollupKey, values: Iterable<string>): Promise<void> {
+    await this.rows_.run('rollup_add_uniques',
+      `INSERT INTO meter_uniques (tenant_id, meter, customer_id, bucket, group_key, value) SELECT $1, $2, $3, $4, $5, unnest($6::text[]) ON CONFLICT DO NOTHING`,
+      [k.tenantId, k.meter, k.customerId, k.bucket, k.groupKey, [...values]])
+  }
+
+  async deleteBucket(tenantId: number, meter: string, customerId: string, bucket: number): Promise<void> {
+    const values = [tenantId, meter, customerId, bucket]
+    await this.rows_.run('rollup_delete_bucket', 'DELETE FROM meter_rollups WHERE tenant_id = $1 AND meter = $2 AND customer_id = $3 AND bucket = $4', values)
+    await this.rows_.run('rollup_delete_bucket_uniques', 'DELETE FROM meter_uniques WHERE tenant_id = $1 AND meter = $2 AND customer_id = $3 AND bucket = $4', values)
+  }
+
+  async deleteMeter(tenantId: number, meter: string): Promise<void> {
+    await this.rows_.run('rollup_delete_meter', 'DELETE FROM meter_rollups WHERE tenant_id = $1 AND meter = $2', [tenantId, meter])
+    await this.rows_.run('rollup_delete_meter_uniques', 'DELETE FROM meter_uniques WHERE tenant_id = $1 AND meter = $2', [tenantId, meter])
+  }
+
+  async allOf(tenantId: number, meter: string, customerId: string): Promise<{ rows: RollupRecord[]; uniques: { bucket: number; groupKey: string; value: string }[] }> {
+    const values = [tenantId, meter, customerId]
+    const rows = await this.rows_.rows<Row>('rollup_all_of',
+      'SELECT bucket, group_key, count, sum, min, max, latest_ts, latest_id, latest_value FROM meter_rollups WHERE tenant_id = $1 AND meter = $2 AND customer_id = $3', values)
+    const uniques = await this.rows_.rows<{ bucket: number; group_key: string; value: string }>('rollup_all_uniques_of',
+      'SELECT bucket, group_key, value FROM meter_uniques WHERE tenant_id = $1 AND meter = $2 AND customer_id = $3', values)
+    return { rows: rows.map(toRecord), uniques: uniques.map((u) => ({ bucket: u.bucket, groupKey: u.group_key, value: u.value })) }
+  }
+
+  async generation(): Promise<number> {
+    return (await this.rows_.one<{ seq: number }>('rollups_generation', "SELECT seq FROM index_state WHERE name = 'generation'"))!.seq
+  }
+
+  async bumpGeneration(): Promise<void> {
+    await this.rows_.run('rollups_bump_generation', "UPDATE index_state SET seq = seq + 1 WHERE name = 'generation'")
+  }
+}
+
+function toRecord(r: Row): RollupRecord {
+  return { bucket: r.bucket, groupKey: r.group_key, count: r.count, sum: r.sum, min: r.min, max: r.max, latestTs: r.latest_ts, latestId: r.latest_id, latestValue: r.latest_value }
 }
