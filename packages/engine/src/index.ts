@@ -2,7 +2,9 @@
 // embedded SQLite implementation beside it.
 export * from './clock.js'
 export * from './store/port.js'
-export { isStoreUnavailable } from './store/unavailable.js'
+export { isStoreUnavailable, StoreUnavailableError } from './store/unavailable.js'
+export { parseStoreUrl, StoreUrlError, type StoreUrl } from './store/store-url.js'
+export * from './store/postgres/index.js'
 export { SqliteStore, type SqliteStoreOptions, SCHEMA_VERSION, openDatabase } from './store/sqlite/index.js'
 export * from './auth/keys.js'
 export * from './auth/scopes.js'

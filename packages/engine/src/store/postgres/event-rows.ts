@@ -1,0 +1,160 @@
+// Raw events as rows: appends under the append lock, and reads in the orders the engine reads
+// them. Rollups cover the events up to the `rollups` watermark; a customer's range reads either
+// side of it from one index.
+import type { JsonValue } from '@meterkit/protocol'
+import { jsonEqual } from '../../json.js'
+import type { EventReads, EventRecord } from '../../meters/storage.js'
+import type { EventSource, IngestBatch, IngestOutcome } from '../port.js'
+import { APPEND_LOCK, LOCK_NAMESPACE } from './locks.js'
+import type { Sql } from './sql.js'
+
+const FIELDS = 'seq, tenant_id, id, event, customer_id, ts, coalesce(current, properties) AS properties, source, status, reservation_id, received_at'
+
+interface Row {
+  seq: number
+  tenant_id: number
+  id: string
+  event: string
+  customer_id: string
+  ts: number
+  properties: string
+  source: EventSource
+  status: string
+  reservation_id: string | null
+  received_at: number
+}
+
+function toEventRecord(r: Row): EventRecord {
+  return {
+    seq: r.seq, tenantId: r.tenant_id, id: r.id, event: r.event, customerId: r.customer_id, timestampMs: r.ts, properties: r.properties,
+    source: r.source, status: r.status, reservationId: r.reservation_id, receivedAtMs: r.received_at,
+  }
+}
+
+const RANGE = `SELECT ${FIELDS} FROM events WHERE tenant_id = $1 AND customer_id = $2 AND ts >= $3 AND ts < $4`
+const WATERMARK = "(SELECT seq FROM index_state WHERE name = 'rollups')"
+
+export class PgEventReads implements EventReads {
+  constructor(protected readonly sql: Sql) {}
+
+  async maxSeq(): Promise<number> {
+    const row = await this.sql.one<{ seq: number }>('events_max_seq', 'SELECT coalesce(max(seq), 0)::bigint AS seq FROM events')
+    return row!.seq
+  }
+
+  async customerRange(tenantId: number, customerId: string, fromMs: number, toMs: number, options: { event?: string; folded?: boolean } = {}): Promise<EventRecord[]> {
+    const { event, folded } = options
+    const side = folded === undefined ? '' : folded ? ` AND seq <= ${WATERMARK}` : ` AND seq > ${WATERMARK}`
+    const name = `events_customer_range_${event === undefined ? 'all' : 'of'}_${folded === undefined ? 'any' : folded ? 'folded' : 'tail'}`
+    const rows = event === undefined
+      ? await this.sql.rows<Row>(name, RANGE + side, [tenantId, customerId, fromMs, toMs])
+      : await this.sql.rows<Row>(name, `${RANGE} AND event = $5${side}`, [tenantId, customerId, fromMs, toMs, event])
+    return rows.map(toEventRecord)
+  }
+
+  async range(afterSeq: number, toSeq: number): Promise<EventRecord[]> {
+    return (await this.sql.rows<Row>('events_range', `SELECT ${FIELDS} FROM events WHERE seq > $1 AND seq <= $2 ORDER BY seq`, [afterSeq, toSeq])).map(toEventRecord)
+  }
+
+  async arrivals(afterSeq: number, toSeq: number): Promise<{ seq: number; tenantId: number; customerId: string; timestampMs: number }[]> {
+    const rows = await this.sql.rows<{ seq: number; tenant_id: number; customer_id: string; ts: number }>(
+      'events_arrivals', 'SELECT seq, tenant_id, customer_id, ts FROM events WHERE seq > $1 AND seq <= $2 ORDER BY seq', [afterSeq, toSeq],
+    )
+    return rows.map((r) => ({ seq: r.seq, tenantId: r.tenant_id, customerId: r.customer_id, timestampMs: r.ts }))
+  }
+
+  async bySeqs(seqs: readonly number[]): Promise<{ id: string; timestampMs: number }[]> {
+    if (seqs.length === 0) return []
+    const rows = await this.sql.rows<{ seq: number; id: string; ts: number }>('events_by_seqs', 'SELECT seq, id, ts FROM events WHERE seq = ANY($1::bigint[])', [seqs])
+    const bySeq = new Map(rows.map((r) => [r.seq, r]))
+    return seqs.map((seq) => {
+      const row = bySeq.get(seq)
+      if (row === undefined) throw new RangeError(`events: no event with seq ${seq}`)
+      return { id: row.id, timestampMs: row.ts }
+    })
+  }
+}
+
+interface StoredContent {
+  id: string
+  event: string
+  customer_id: string
+  ts: number
+  properties: string
+  reservation_id: string | null
+}
+
+/** Event reads, and the append of ingest batches. */
+export class PgEventRows extends PgEventReads {
+  /**
+   * Stores a batch's events (the first of a repeated id wins), creating their customers, and
+   * tells new events from duplicates and conflicts, one outcome per event in order. Takes the
+   * append lock for the rest of the transaction (locks.ts): seqs commit in the order given.
+   */
+  async append(batch: IngestBatch): Promise<IngestOutcome[]> {
+    const { tenantId, source, receivedAtMs, events } = batch
+    if (events.length === 0) return []
+    await this.sql.run('events_append_lock', 'SELECT pg_advisory_xact_lock($1, $2)', [LOCK_NAMESPACE, APPEND_LOCK])
+    // Only ids not stored yet are inserted (the first of a repeated one): a conflicting row
+    // would take a seq and leave a gap.
+    const known = new Set((await this.sql.rows<{ id: string }>(
+      'events_known', 'SELECT id FROM events WHERE tenant_id = $1 AND id = ANY($2::text[])', [tenantId, events.map((e) => e.id)],
+    )).map((r) => r.id))
+    const candidates = events.filter((e) => !known.has(e.id) && (known.add(e.id), true))
+    // One statement for the candidates, numbered in the batch's order after the greatest seq.
+    const inserted = candidates.length === 0 ? [] : await this.sql.rows<{ id: string }>(
+      'events_append',
+      `INSERT INTO events (seq, tenant_id, id, event, customer_id, ts, properties, reservation_id, source, received_at)
+       SELECT m.seq + e.n, $1, e.id, e.event, e.customer_id, e.ts, e.properties, e.reservation_id, $2, $3
+       FROM unnest($4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[]) WITH ORDINALITY
+         AS e (id, event, customer_id, ts, properties, reservation_id, n),
+         (SELECT coalesce(max(seq), 0) AS seq FROM events) AS m
+       ORDER BY e.n
+       ON CONFLICT (tenant_id, id) DO NOTHING
+       RETURNING id`,
+      [
+        tenantId, source, receivedAtMs,
+        candidates.map((e) => e.id), candidates.map((e) => e.event), candidates.map((e) => e.customerId), candidates.map((e) => e.timestampMs),
+        candidates.map((e) => e.propertiesJson), candidates.map((e) => e.reservationId ?? null),
+      ],
+    )
+    const fresh = new Set(inserted.map((r) => r.id))
+    const outcomes: IngestOutcome[] = []
+    const repeated: number[] = []
+    const newCustomers = new Set<string>()
+    events.forEach((e, i) => {
+      if (fresh.delete(e.id)) {
+        outcomes.push('accepted')
+        newCustomers.add(e.customerId)
+      } else {
+        outcomes.push('duplicate')
+        repeated.push(i)
+      }
+    })
+    if (newCustomers.size > 0) {
+      await this.sql.run(
+        'events_append_customers',
+        'INSERT INTO customers (tenant_id, id, created_at) SELECT $1, unnest($2::text[]), $3 ON CONFLICT (tenant_id, id) DO NOTHING',
+        [tenantId, [...newCustomers], receivedAtMs],
+      )
+    }
+    if (repeated.length > 0) {
+      const stored = await this.sql.rows<StoredContent>(
+        'events_stored_content',
+        'SELECT id, event, customer_id, ts, properties, reservation_id FROM events WHERE tenant_id = $1 AND id = ANY($2::text[])',
+        [tenantId, repeated.map((i) => events[i]!.id)],
+      )
+      const byId = new Map(stored.map((s) => [s.id, s]))
+      for (const i of repeated) if (!sameContent(byId.get(events[i]!.id)!, events[i]!)) outcomes[i] = 'conflict'
+    }
+    return outcomes
+  }
+}
+
+/** A repeated id is a duplicate when everything the client sent matches what is stored. */
+function sameContent(stored: StoredContent, e: IngestBatch['events'][number]): boolean {
+  if (stored.event !== e.event || stored.customer_id !== e.customerId || stored.ts !== e.timestampMs) return false
+  if (stored.reservation_id !== (e.reservationId ?? null)) return false
+  return stored.properties === e.propertiesJson
+    || jsonEqual(JSON.parse(stored.properties) as JsonValue, JSON.parse(e.propertiesJson) as JsonValue)
+}

@@ -1,0 +1,5 @@
+export { openPostgres, type PostgresHandle } from './open.js'
+export { PostgresStorage, type PostgresStorageOptions } from './postgres-storage.js'
+export { type PoolOptions, openPool } from './connection.js'
+export { SCHEMA_VERSION as POSTGRES_SCHEMA_VERSION, SchemaTooNewError, migrate as migratePostgres, schemaVersion as postgresSchemaVersion } from './migrations.js'
+export type { PgTx } from './pg-tx.js'
