@@ -74,7 +74,13 @@ export const postgresFactory: StoreFactory = {
   name: 'postgres',
   async open() {
     const database: TestDatabase = await createTestDatabase()
-    const handle: PostgresHandle = await openPostgres(database.url, { max: 4 })
+    let handle: PostgresHandle
+    try {
+      handle = await openPostgres(database.url, { max: 4 })
+    } catch (err) {
+      await database.drop()
+      throw err
+    }
     return {
       name: 'postgres',
       storage: handle.storage,

@@ -5,6 +5,7 @@
 // miss what the previous writer committed, while under the lock each statement sees every
 // write before it and nothing can change behind it.
 import type pg from 'pg'
+import type { IngestBatch, IngestOutcome } from '../port.js'
 import type { Storage, TransactionMode } from '../storage.js'
 import { LOCK_NAMESPACE, WRITE_LOCK } from './locks.js'
 import { storeError } from './connection.js'
@@ -13,6 +14,9 @@ import { type PgTx, type PgTxCaches, pgTx } from './pg-tx.js'
 
 /** SQLSTATEs after which the whole transaction may run again: nothing of it was committed. */
 const RETRYABLE = new Set(['40001', '40P01']) // serialization_failure, deadlock_detected
+
+/** The port's modes, and appends (ingest), which take the append lock alone. */
+type Mode = TransactionMode | 'append'
 
 export interface PostgresStorageOptions {
   /** Attempts of a transaction that meets a serialization failure or a deadlock (default 5). */
@@ -42,7 +46,17 @@ export class PostgresStorage implements Storage {
     return run
   }
 
-  private async attempts<T>(mode: TransactionMode, fn: (tx: PgTx) => Promise<T>): Promise<T> {
+  /**
+   * Stores an ingest batch in a transaction of its own that holds only the append lock, not the
+   * write lock: ingest never waits behind a billing run or a fold, and appends of every process
+   * still commit their seqs in order (locks.ts). Duplicates and conflicts are told apart as in
+   * `tx.events.append`.
+   */
+  append(batch: IngestBatch): Promise<IngestOutcome[]> {
+    return this.attempts('append', (tx) => tx.events.append(batch))
+  }
+
+  private async attempts<T>(mode: Mode, fn: (tx: PgTx) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.once(mode, fn)
@@ -53,12 +67,18 @@ export class PostgresStorage implements Storage {
     }
   }
 
-  private async once<T>(mode: TransactionMode, fn: (tx: PgTx) => Promise<T>): Promise<T> {
+  private async once<T>(mode: Mode, fn: (tx: PgTx) => Promise<T>): Promise<T> {
     const client = await this.pool.connect()
     let unusable: Error | undefined
+    // A connection lost while checked out is reported as an 'error' event as well as through the
+    // query in flight; unheard, the event would end the process.
+    const lost = (err: Error) => (unusable = err)
+    client.on('error', lost)
     try {
       if (mode === 'read') {
         await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
+      } else if (mode === 'append') {
+        await client.query('BEGIN ISOLATION LEVEL READ COMMITTED')
       } else {
         await client.query('BEGIN ISOLATION LEVEL READ COMMITTED')
         await client.query({ name: 'mk_write_lock', text: 'SELECT pg_advisory_xact_lock($1, $2)', values: [LOCK_NAMESPACE, WRITE_LOCK] })
@@ -72,6 +92,7 @@ export class PostgresStorage implements Storage {
       await client.query('ROLLBACK').catch((rollbackErr: Error) => (unusable = rollbackErr))
       throw err
     } finally {
+      client.off('error', lost)
       client.release(unusable)
     }
   }
