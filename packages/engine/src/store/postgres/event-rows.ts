@@ -1,9 +1,9 @@
 // Raw events as rows: appends under the append lock, and reads in the orders the engine reads
 // them. Rollups cover the events up to the `rollups` watermark; a customer's range reads either
 // side of it from one index.
-import type { JsonValue } from '@meterkit/protocol'
+import type { JsonValue, Properties } from '@meterkit/protocol'
 import { jsonEqual } from '../../json.js'
-import type { EventReads, EventRecord } from '../../meters/storage.js'
+import type { EventHistory, EventListRequest, EventReads, EventRecord, EventRows } from '../../meters/storage.js'
 import type { EventSource, IngestBatch, IngestOutcome } from '../port.js'
 import { APPEND_LOCK, LOCK_NAMESPACE } from './locks.js'
 import type { Sql } from './sql.js'
@@ -84,8 +84,95 @@ interface StoredContent {
   reservation_id: string | null
 }
 
-/** Event reads, and the append of ingest batches. */
-export class PgEventRows extends PgEventReads {
+interface VersionRow {
+  version: number
+  action: 'amend' | 'void'
+  properties: string | null
+  reason: string
+  at: number
+  key_id: string | null
+}
+
+/** The events as ingest, corrections, listings, the rollup fold and audits use them. */
+export class PgEventRows extends PgEventReads implements EventRows {
+  async find(tenantId: number, id: string): Promise<EventHistory | undefined> {
+    const row = await this.sql.one<Row & { original: string }>(
+      'events_find', `SELECT ${FIELDS}, properties AS original FROM events WHERE tenant_id = $1 AND id = $2`, [tenantId, id],
+    )
+    if (row === undefined) return undefined
+    const versions = await this.sql.rows<VersionRow>(
+      'events_versions', 'SELECT version, action, properties, reason, at, key_id FROM event_versions WHERE tenant_id = $1 AND id = $2 ORDER BY version', [tenantId, id],
+    )
+    return {
+      record: toEventRecord(row),
+      original: row.original,
+      corrections: versions.map((v) => ({
+        version: v.version,
+        action: v.action,
+        properties: v.properties === null ? null : (JSON.parse(v.properties) as Properties),
+        reason: v.reason,
+        atMs: v.at,
+        keyId: v.key_id,
+      })),
+    }
+  }
+
+  async list(tenantId: number, q: EventListRequest): Promise<EventRecord[]> {
+    // Unset filters compare with NULL and drop out, so one plan serves every combination.
+    return (await this.sql.rows<Row>(
+      'events_list',
+      `SELECT ${FIELDS} FROM events WHERE tenant_id = $1
+         AND ($2::text IS NULL OR customer_id = $2) AND ($3::text IS NULL OR event = $3)
+         AND ($4::bigint IS NULL OR ts >= $4) AND ($5::bigint IS NULL OR ts < $5)
+         AND ($6::bigint IS NULL OR (ts, id) < ($6, $7::text))
+       ORDER BY ts DESC, id DESC LIMIT $8`,
+      [tenantId, q.customerId ?? null, q.event ?? null, q.fromMs ?? null, q.toMs ?? null, q.before?.[0] ?? null, q.before?.[1] ?? null, q.limit],
+    )).map(toEventRecord)
+  }
+
+  async correct(tenantId: number, id: string, c: { action: 'amend' | 'void'; properties: string | null; reason: string; atMs: number; keyId: string | null }): Promise<void> {
+    await this.sql.run(
+      'events_add_version',
+      `INSERT INTO event_versions (tenant_id, id, version, action, properties, reason, at, key_id)
+       SELECT $1, $2, coalesce(max(version), 1) + 1, $3, $4, $5, $6, $7 FROM event_versions WHERE tenant_id = $1 AND id = $2`,
+      [tenantId, id, c.action, c.properties, c.reason, c.atMs, c.keyId],
+    )
+    if (c.action === 'void') await this.sql.run('events_set_voided', "UPDATE events SET status = 'voided' WHERE tenant_id = $1 AND id = $2", [tenantId, id])
+    else await this.sql.run('events_set_amended', "UPDATE events SET status = 'amended', current = $1 WHERE tenant_id = $2 AND id = $3", [c.properties, tenantId, id])
+  }
+
+  async foldedSeq(): Promise<number> {
+    return (await this.sql.one<{ seq: number }>('events_folded_seq', "SELECT seq FROM index_state WHERE name = 'rollups'"))!.seq
+  }
+
+  /** Moves the watermark only: the customer index is an ordinary index here, kept by every insert. */
+  async markFolded(_afterSeq: number, toSeq: number): Promise<void> {
+    await this.sql.run('events_mark_folded', "UPDATE index_state SET seq = $1 WHERE name = 'rollups'", [toSeq])
+  }
+
+  async named(tenantId: number, event: string, toSeq: number): Promise<EventRecord[]> {
+    return (await this.sql.rows<Row>('events_named', `SELECT ${FIELDS} FROM events WHERE tenant_id = $1 AND event = $2 AND seq <= $3`, [tenantId, event, toSeq])).map(toEventRecord)
+  }
+
+  async foldedCustomers(): Promise<{ tenantId: number; customerId: string }[]> {
+    const rows = await this.sql.rows<{ tenant_id: number; customer_id: string }>(
+      'events_folded_customers', `SELECT DISTINCT tenant_id, customer_id FROM events WHERE seq <= ${WATERMARK} ORDER BY tenant_id, customer_id`,
+    )
+    return rows.map((r) => ({ tenantId: r.tenant_id, customerId: r.customer_id }))
+  }
+
+  async foldedOf(tenantId: number, customerId: string): Promise<EventRecord[]> {
+    return (await this.sql.rows<Row>(
+      'events_folded_of', `SELECT ${FIELDS} FROM events WHERE tenant_id = $1 AND customer_id = $2 AND seq <= ${WATERMARK}`, [tenantId, customerId],
+    )).map(toEventRecord)
+  }
+
+  /** No index of the store's own to check: the customer index is PostgreSQL's, kept with each row. */
+  async audit(toSeq: number): Promise<{ events: number; problems: string[] }> {
+    const row = await this.sql.one<{ n: number }>('events_audit', 'SELECT count(*) AS n FROM events WHERE seq <= $1', [toSeq])
+    return { events: row!.n, problems: [] }
+  }
+
   /**
    * Stores a batch's events (the first of a repeated id wins), creating their customers, and
    * tells new events from duplicates and conflicts, one outcome per event in order. Takes the

@@ -4,10 +4,10 @@ import { PgBillingChangeRows, PgPurchaseRows } from './billing/billing-change-ro
 import { PgInvoiceRows } from './billing/invoice-rows.js'
 import { PgSubscriptionRows } from './billing/subscription-rows.js'
 import { PgChargeTotalRows, PgLedgerRows, PgReservationRows, PgThresholdRows } from './credits/credit-rows.js'
-import { type ConfigCache, PgConfigReads, PgCustomerRows } from './customer-rows.js'
+import { type ConfigCache, PgConfigRows, PgCustomerRows } from './customer-rows.js'
 import { PgEventRows } from './event-rows.js'
 import { PgOutboxWrites } from './outbox-rows.js'
-import { PgRollupReads } from './rollup-rows.js'
+import { PgRollupRows } from './rollup-rows.js'
 import type { Sql } from './sql.js'
 
 /** What outlives one transaction: caches of rows that never change once written. */
@@ -21,10 +21,10 @@ export interface PgTx extends Tx {
 
 export function pgTx(sql: Sql, caches: PgTxCaches): PgTx {
   return {
-    configs: new PgConfigReads(sql, caches.configs),
+    configs: new PgConfigRows(sql, caches.configs),
     customers: new PgCustomerRows(sql),
     events: new PgEventRows(sql),
-    rollups: new PgRollupReads(sql),
+    rollups: new PgRollupRows(sql),
     subscriptions: new PgSubscriptionRows(sql),
     invoices: new PgInvoiceRows(sql),
     billingChanges: new PgBillingChangeRows(sql),

@@ -100,6 +100,10 @@ export class PgSubscriptionRows implements SubscriptionRows {
     return rows.map((r) => r.customer_id)
   }
 
+  async bumpGeneration(): Promise<void> {
+    await this.bump()
+  }
+
   /** Moves the generation, which caches of timelines check. */
   private async bump(): Promise<void> {
     await this.sql.run('subscriptions_bump', "UPDATE index_state SET seq = seq + 1 WHERE name = 'subscriptions'")
