@@ -1,6 +1,5 @@
 // The storage port's rows on every store: the same calls answer the same, on SQLite and on
-// PostgreSQL. Data the Tx cannot write yet (events, configurations, rollups) is put in each
-// store's own way first.
+// PostgreSQL. Events arrive through each store's own ingest path first.
 import { describe, expect, it } from 'vitest'
 import type { TenantConfig } from '@meterkit/protocol'
 import { decimal } from '../../decimal.js'
@@ -60,11 +59,14 @@ describe.each(STORES)('rows on $name', ({ factory, skip }) => {
       const before = await s.storage.transaction('read', async (tx) => tx.configs.current(tenant))
       expect(before.version).toBe(0)
       expect(before.config).toMatchObject({ meters: [], plans: [] })
-      await s.applyConfig(tenant, config('first'), 1)
-      await s.applyConfig(tenant, config('second'), 2)
+      await s.storage.transaction('write', async (tx) => {
+        await tx.configs.insert(tenant, 1, config('first'), null, 1)
+        await tx.configs.insert(tenant, 2, config('second'), 'key_1', 2)
+      })
       const a = await s.storage.transaction('read', async (tx) => tx.configs.current(tenant))
       const b = await s.storage.transaction('read', async (tx) => tx.configs.current(tenant))
       expect(a.version).toBe(2)
+      expect(a.appliedAtMs).toBe(2)
       expect(a.config.meters.map((m) => m.key)).toEqual(['second'])
       expect(b.config).toBe(a.config)
     })
@@ -120,25 +122,110 @@ describe.each(STORES)('rows on $name', ({ factory, skip }) => {
       })
     })
 
-    it('rollups: the rows of a customer, meter and buckets, with counts only when asked', async () => {
-      const s = store()
-      const base = { tenantId: 1, meter: 'gpu', customerId: 'cus_1', latestTs: null, latestId: null, latestValue: null }
-      await s.seedRollups([
-        { ...base, bucket: 0, groupKey: '', count: 2, sum: '12.5', min: '0.5', max: '12', latestTs: 5, latestId: 'e9', latestValue: '12' },
-        { ...base, bucket: 900_000, groupKey: '{"r":"4k"}', count: 1, sum: '0.00000000000000000001', min: null, max: null },
-        { ...base, bucket: 1_800_000, groupKey: '', count: 1, sum: '1', min: null, max: null },
-        { ...base, customerId: 'cus_2', bucket: 0, groupKey: '', count: 1, sum: '3', min: null, max: null },
-      ], [{ tenantId: 1, meter: 'gpu', customerId: 'cus_1', bucket: 0, groupKey: '', value: '"clip_1"' }])
-      await s.storage.transaction('read', async (tx) => {
+    it('rollups: rows written, updated and dropped by key, read by buckets with counts only when asked', async () => {
+      const { storage } = store()
+      const key = { tenantId: 1, meter: 'gpu', customerId: 'cus_1', groupKey: '' }
+      const empty = { latestTs: null, latestId: null, latestValue: null, min: null, max: null }
+      await storage.transaction('write', async (tx) => {
+        expect(await tx.rollups.insert({ ...key, bucket: 0 }, { bucket: 0, groupKey: '', count: 1, sum: '12', min: '12', max: '12', latestTs: 5, latestId: 'e9', latestValue: '12' })).toBe(true)
+        expect(await tx.rollups.insert({ ...key, bucket: 0 }, { bucket: 0, groupKey: '', count: 9, sum: '9', ...empty })).toBe(false)
+        await tx.rollups.update({ ...key, bucket: 0 }, { bucket: 0, groupKey: '', count: 2, sum: '12.5', min: '0.5', max: '12', latestTs: 5, latestId: 'e9', latestValue: '12' })
+        await tx.rollups.insert({ ...key, bucket: 900_000, groupKey: '{"r":"4k"}' }, { bucket: 900_000, groupKey: '{"r":"4k"}', count: 1, sum: '0.00000000000000000001', ...empty })
+        await tx.rollups.insert({ ...key, bucket: 1_800_000 }, { bucket: 1_800_000, groupKey: '', count: 1, sum: '1', ...empty })
+        await tx.rollups.insert({ ...key, customerId: 'cus_2', bucket: 0 }, { bucket: 0, groupKey: '', count: 1, sum: '3', ...empty })
+        await tx.rollups.insert({ ...key, meter: 'old', bucket: 0 }, { bucket: 0, groupKey: '', count: 1, sum: '3', ...empty })
+        await tx.rollups.addUniques({ ...key, bucket: 0 }, ['"clip_1"', '"clip_2"'])
+        await tx.rollups.addUniques({ ...key, bucket: 0 }, new Set(['"clip_1"']))
+        await tx.rollups.addUniques({ ...key, bucket: 1_800_000 }, [])
+      })
+      await storage.transaction('read', async (tx) => {
+        expect(await tx.rollups.get({ ...key, bucket: 0 })).toEqual({ bucket: 0, groupKey: '', count: 2, sum: '12.5', min: '0.5', max: '12', latestTs: 5, latestId: 'e9', latestValue: '12' })
+        expect(await tx.rollups.get({ ...key, bucket: 5 })).toBeUndefined()
         const full = await tx.rollups.rollups(1, 'gpu', 'cus_1', 0, 1_800_000, false)
         expect(full.sort((a, b) => a.bucket - b.bucket)).toEqual([
           { bucket: 0, groupKey: '', count: 2, sum: '12.5', min: '0.5', max: '12', latestTs: 5, latestId: 'e9', latestValue: '12' },
-          { bucket: 900_000, groupKey: '{"r":"4k"}', count: 1, sum: '0.00000000000000000001', min: null, max: null, latestTs: null, latestId: null, latestValue: null },
+          { bucket: 900_000, groupKey: '{"r":"4k"}', count: 1, sum: '0.00000000000000000001', ...empty },
         ])
-        const counts = await tx.rollups.rollups(1, 'gpu', 'cus_1', 0, 900_000, true)
-        expect(counts).toEqual([{ bucket: 0, groupKey: '', count: 2, sum: '12.5', min: null, max: null, latestTs: null, latestId: null, latestValue: null }])
-        expect(await tx.rollups.uniques(1, 'gpu', 'cus_1', 0, 900_000)).toEqual([{ bucket: 0, groupKey: '', value: '"clip_1"' }])
+        expect(await tx.rollups.rollups(1, 'gpu', 'cus_1', 0, 900_000, true)).toEqual([{ bucket: 0, groupKey: '', count: 2, sum: '12.5', ...empty }])
+        expect((await tx.rollups.uniques(1, 'gpu', 'cus_1', 0, 900_000)).map((u) => u.value).sort()).toEqual(['"clip_1"', '"clip_2"'])
         expect(await tx.rollups.uniques(1, 'gpu', 'cus_1', 900_000, 1_800_000)).toEqual([])
+        const all = await tx.rollups.allOf(1, 'gpu', 'cus_1')
+        expect([all.rows.length, all.uniques.length]).toEqual([3, 2])
+      })
+      const g = await storage.transaction('read', async (tx) => tx.rollups.generation())
+      await storage.transaction('write', async (tx) => {
+        await tx.rollups.deleteBucket(1, 'gpu', 'cus_1', 0)
+        await tx.rollups.deleteMeter(1, 'old')
+        await tx.rollups.bumpGeneration()
+      })
+      await storage.transaction('read', async (tx) => {
+        const left = await tx.rollups.allOf(1, 'gpu', 'cus_1')
+        expect([left.rows.map((r) => r.bucket).sort((a, b) => a - b), left.uniques]).toEqual([[900_000, 1_800_000], []])
+        expect((await tx.rollups.allOf(1, 'old', 'cus_1')).rows).toEqual([])
+        expect((await tx.rollups.allOf(1, 'gpu', 'cus_2')).rows).toHaveLength(1)
+        expect(await tx.rollups.generation()).toBe(g + 1)
+      })
+    })
+
+    it('events: history, corrections, listing newest first, and the fold watermark', async () => {
+      const s = store()
+      const tenant = await s.createTenant('a')
+      await s.append({
+        tenantId: tenant, source: 'import', receivedAtMs: 9, events: [
+          validEvent({ id: 'b', timestampMs: T0 + HOUR, properties: { v: 1 } }),
+          validEvent({ id: 'a', timestampMs: T0 + HOUR, properties: { v: 2 } }),
+          validEvent({ id: 'c', timestampMs: T0, customerId: 'cus_2', event: 'clip.generated' }),
+          validEvent({ id: 'd', timestampMs: T0 + 2 * HOUR }),
+        ],
+      })
+      await s.storage.transaction('write', async (tx) => {
+        await tx.events.correct(tenant, 'a', { action: 'amend', properties: '{"v":3}', reason: 'typo', atMs: 20, keyId: 'key_1' })
+        await tx.events.correct(tenant, 'a', { action: 'void', properties: null, reason: 'test data', atMs: 21, keyId: null })
+      })
+      await s.storage.transaction('write', async (tx) => {
+        const h = await tx.events.find(tenant, 'a')
+        expect(h).toEqual({
+          record: expect.objectContaining({ id: 'a', properties: '{"v":3}', status: 'voided', source: 'import', receivedAtMs: 9 }),
+          original: '{"v":2}',
+          corrections: [
+            { version: 2, action: 'amend', properties: { v: 3 }, reason: 'typo', atMs: 20, keyId: 'key_1' },
+            { version: 3, action: 'void', properties: null, reason: 'test data', atMs: 21, keyId: null },
+          ],
+        })
+        expect(await tx.events.find(tenant, 'zz')).toBeUndefined()
+        const ids = async (q: Parameters<typeof tx.events.list>[1]) => (await tx.events.list(tenant, q)).map((e) => e.id)
+        expect(await ids({ limit: 10 })).toEqual(['d', 'b', 'a', 'c'])
+        expect(await ids({ limit: 2, before: [T0 + HOUR, 'b'] })).toEqual(['a', 'c'])
+        expect(await ids({ limit: 10, customerId: 'cus_1', fromMs: T0 + HOUR, toMs: T0 + 2 * HOUR })).toEqual(['b', 'a'])
+        expect(await ids({ limit: 10, event: 'clip.generated' })).toEqual(['c'])
+        expect((await tx.events.named(tenant, 'render.completed', 2)).map((e) => e.id).sort()).toEqual(['a', 'b'])
+
+      })
+      // The engine's fold moves the watermark over the port, on either store (SQLite may have folded already).
+      await s.engine.foldAll()
+      await s.storage.transaction('read', async (tx) => {
+        expect(await tx.events.foldedSeq()).toBe(4)
+        expect((await tx.events.foldedCustomers()).sort((x, y) => x.customerId.localeCompare(y.customerId))).toEqual([{ tenantId: tenant, customerId: 'cus_1' }, { tenantId: tenant, customerId: 'cus_2' }])
+        expect((await tx.events.foldedOf(tenant, 'cus_1')).map((e) => e.id).sort()).toEqual(['a', 'b', 'd'])
+        const range = async (folded: boolean) => (await tx.events.customerRange(tenant, 'cus_1', 0, T0 + 3 * HOUR, { folded })).map((e) => e.id).sort()
+        expect([await range(true), await range(false)]).toEqual([['a', 'b', 'd'], []])
+        expect(await tx.events.audit(4)).toEqual({ events: 4, problems: [] })
+      })
+    })
+
+    it('customers: created with defaults or by put, updated by the fields given', async () => {
+      const { storage } = store()
+      await storage.transaction('write', async (tx) => {
+        expect(await tx.customers.put({ tenantId: 1, id: 'cus_1', name: 'Ada', metadata: { tier: 'gold', n: 1 } }, 5)).toBe(true)
+        expect(await tx.customers.put({ tenantId: 1, id: 'cus_1', email: 'ada@example.com', timezone: 'Europe/Paris' }, 6)).toBe(false)
+        await tx.customers.ensure(1, 'cus_1', 7)
+        await tx.customers.ensure(1, 'cus_2', 8)
+      })
+      await storage.transaction('read', async (tx) => {
+        expect(await tx.customers.get(1, 'cus_1')).toEqual({ id: 'cus_1', name: 'Ada', email: 'ada@example.com', timezone: 'Europe/Paris', metadata: { tier: 'gold', n: 1 }, createdAtMs: 5 })
+        expect(await tx.customers.get(1, 'cus_2')).toEqual({ id: 'cus_2', name: null, email: null, timezone: 'UTC', metadata: null, createdAtMs: 8 })
+        expect(await tx.customers.get(2, 'cus_1')).toBeUndefined()
+        expect(await tx.customers.timeZone(1, 'cus_1')).toBe('Europe/Paris')
       })
     })
 

@@ -13,6 +13,17 @@ interface CustomerRow {
   created_at: number
 }
 
+function toCustomer(row: CustomerRow): Customer {
+  return {
+    id: row.id,
+    name: row.name,
+    email: row.email,
+    timezone: row.timezone,
+    metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, JsonValue>),
+    createdAtMs: row.created_at,
+  }
+}
+
 export class PgCustomerRows implements CustomerRows {
   constructor(private readonly sql: Sql) {}
 
@@ -27,14 +38,7 @@ export class PgCustomerRows implements CustomerRows {
 
   async get(tenantId: number, customerId: string): Promise<Customer | undefined> {
     const row = await this.sql.one<CustomerRow>('customers_get', 'SELECT id, name, email, timezone, metadata, created_at FROM customers WHERE tenant_id = $1 AND id = $2', [tenantId, customerId])
-    return row && {
-      id: row.id,
-      name: row.name,
-      email: row.email,
-      timezone: row.timezone,
-      metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, JsonValue>),
-      createdAtMs: row.created_at,
-    }
+    return row && toCustomer(row)
   }
 
   async put(input: CustomerInput & { tenantId: number }, nowMs: number): Promise<boolean> {
@@ -58,24 +62,26 @@ export class PgCustomerRows implements CustomerRows {
 
 export const EMPTY_CONFIG: TenantConfig = { meters: [], features: [], plans: [] }
 
-/** Parsed configurations by tenant and version: versions never change once written. */
-export type ConfigCache = Map<string, { version: number; config: TenantConfig; appliedAtMs: number }>
+type Current = { version: number; config: TenantConfig; appliedAtMs: number }
+
+/** Parsed configurations by tenant and version: a version never changes once written. */
+export type ConfigCache = Map<string, Current>
 
 const CONFIG_CACHE_CAP = 10_000
 
-const NONE = { version: 0, config: EMPTY_CONFIG, appliedAtMs: 0 }
-
-export class PgConfigReads implements ConfigRows {
+export class PgConfigRows implements ConfigRows {
   constructor(private readonly sql: Sql, private readonly cache: ConfigCache) {}
 
   /** One query when the version is known; the same object for the same version, so what is compiled from it is compiled once. */
-  async current(tenantId: number): Promise<{ version: number; config: TenantConfig; appliedAtMs: number }> {
+  async current(tenantId: number): Promise<Current> {
     const head = await this.sql.one<{ version: number }>('configs_head', 'SELECT version FROM config_versions WHERE tenant_id = $1 ORDER BY version DESC LIMIT 1', [tenantId])
-    if (head === undefined) return NONE
+    if (head === undefined) return { version: 0, config: EMPTY_CONFIG, appliedAtMs: 0 }
     const key = `${tenantId}:${head.version}`
     let current = this.cache.get(key)
     if (current === undefined) {
-      const row = await this.sql.one<{ config: string; applied_at: number }>('configs_at', 'SELECT config, applied_at FROM config_versions WHERE tenant_id = $1 AND version = $2', [tenantId, head.version])
+      const row = await this.sql.one<{ config: string; applied_at: number }>(
+        'configs_at', 'SELECT config, applied_at FROM config_versions WHERE tenant_id = $1 AND version = $2', [tenantId, head.version],
+      )
       current = { version: head.version, config: JSON.parse(row!.config) as TenantConfig, appliedAtMs: row!.applied_at }
       if (this.cache.size >= CONFIG_CACHE_CAP) this.cache.clear()
       this.cache.set(key, current)
@@ -84,7 +90,8 @@ export class PgConfigReads implements ConfigRows {
   }
 
   async insert(tenantId: number, version: number, config: TenantConfig, keyId: string | null, nowMs: number): Promise<void> {
-    await this.sql.run('configs_insert', 'INSERT INTO config_versions (tenant_id, version, config, applied_at, key_id) VALUES ($1, $2, $3, $4, $5)',
-      [tenantId, version, JSON.stringify(config), nowMs, keyId])
+    await this.sql.run(
+      'configs_insert', 'INSERT INTO config_versions (tenant_id, version, config, applied_at, key_id) VALUES ($1, $2, $3, $4, $5)', [tenantId, version, JSON.stringify(config), nowMs, keyId],
+    )
   }
 }

@@ -4,7 +4,7 @@ import { PgBillingChangeRows, PgPurchaseRows } from './billing/billing-change-ro
 import { PgInvoiceRows } from './billing/invoice-rows.js'
 import { PgSubscriptionRows } from './billing/subscription-rows.js'
 import { PgChargeTotalRows, PgLedgerRows, PgReservationRows, PgThresholdRows } from './credits/credit-rows.js'
-import { type ConfigCache, PgConfigReads, PgCustomerRows } from './customer-rows.js'
+import { type ConfigCache, PgConfigRows, PgCustomerRows } from './customer-rows.js'
 import { PgEventRows } from './event-rows.js'
 import { PgOutboxWrites } from './outbox-rows.js'
 import { PgRollupRows } from './rollup-rows.js'
@@ -21,7 +21,7 @@ export interface PgTx extends Tx {
 
 export function pgTx(sql: Sql, caches: PgTxCaches): PgTx {
   return {
-    configs: new PgConfigReads(sql, caches.configs),
+    configs: new PgConfigRows(sql, caches.configs),
     customers: new PgCustomerRows(sql),
     events: new PgEventRows(sql),
     rollups: new PgRollupRows(sql),

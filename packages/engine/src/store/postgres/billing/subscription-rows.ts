@@ -100,8 +100,8 @@ export class PgSubscriptionRows implements SubscriptionRows {
     return rows.map((r) => r.customer_id)
   }
 
-  bumpGeneration(): Promise<void> {
-    return this.bump()
+  async bumpGeneration(): Promise<void> {
+    await this.bump()
   }
 
   /** Moves the generation, which caches of timelines check. */
