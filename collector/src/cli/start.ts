@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util'
 import { fixedDurationMs, parseDuration } from '@meterkit/protocol'
 import { startServer } from '../server.js'
+import { DATABASE_OPTIONS, databasePath } from './database.js'
 
 export async function startCommand(argv: string[]): Promise<number | undefined> {
   const { values } = parseArgs({
@@ -9,7 +10,7 @@ export async function startCommand(argv: string[]): Promise<number | undefined> 
     options: {
       port: { type: 'string' },
       host: { type: 'string' },
-      db: { type: 'string' },
+      ...DATABASE_OPTIONS,
       config: { type: 'string' },
       'admin-key': { type: 'string' },
       'billing-interval': { type: 'string' },
@@ -49,7 +50,7 @@ export async function startCommand(argv: string[]): Promise<number | undefined> 
   running.server = startServer({
     port,
     host: values.host ?? process.env.HOST ?? '127.0.0.1',
-    dbPath: values.db ?? process.env.MK_DB ?? './meterkit.db',
+    dbPath: databasePath(values),
     adminKey: values['admin-key'] ?? process.env.MK_ADMIN_KEY,
     configPath: values.config ?? process.env.MK_CONFIG,
     billingIntervalMs: billingSeconds * 1000,

@@ -3,7 +3,16 @@
 export * from './clock.js'
 export * from './store/port.js'
 export { isStoreUnavailable } from './store/unavailable.js'
-export { SqliteStore, type SqliteStoreOptions, SCHEMA_VERSION, openDatabase } from './store/sqlite/index.js'
+export {
+  SqliteStore,
+  type SqliteStoreOptions,
+  SCHEMA_VERSION,
+  MIGRATION_SUMMARIES,
+  SchemaTooNewError,
+  type SchemaStatus,
+  schemaStatus,
+  openDatabase,
+} from './store/sqlite/index.js'
 export * from './auth/keys.js'
 export * from './auth/scopes.js'
 export * from './auth/customer-token.js'
