@@ -19,6 +19,7 @@ commands:
                                [--billing-interval SECONDS (default 60, 0 = off)]
                                [--webhooks-allow-private-networks] [--webhooks-allow-networks CIDR,CIDR]
                                [--webhook-retention P30D]
+                               [--log-level info (fatal error warn info debug trace silent)] [--otel]
                                run the collector on the embedded SQLite store
   apply FILE                   apply a configuration (meters, features, plans) to a running collector
   import FILE.ndjson           backfill events, with a progress bar

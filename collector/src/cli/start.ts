@@ -1,6 +1,7 @@
 // `meterkit start`: the collector server in this very process; SIGTERM/SIGINT drain it.
 import { parseArgs } from 'node:util'
 import { fixedDurationMs, parseDuration } from '@meterkit/protocol'
+import { LOG_LEVELS, isLogLevel } from '../logger.js'
 import { startServer } from '../server.js'
 import { DATABASE_OPTIONS, databasePath } from './database.js'
 
@@ -17,6 +18,8 @@ export async function startCommand(argv: string[]): Promise<number | undefined> 
       'webhooks-allow-private-networks': { type: 'boolean' },
       'webhooks-allow-networks': { type: 'string' },
       'webhook-retention': { type: 'string' },
+      'log-level': { type: 'string' },
+      otel: { type: 'boolean' },
     },
     strict: true,
   })
@@ -30,6 +33,9 @@ export async function startCommand(argv: string[]): Promise<number | undefined> 
   const parsedRetention = retentionText === undefined ? undefined : parseDuration(retentionText)
   const retentionMs = parsedRetention === undefined ? undefined : fixedDurationMs(parsedRetention)
   if (retentionText !== undefined && retentionMs === undefined) throw new Error('--webhook-retention must be an ISO 8601 duration in days or less, such as P30D')
+  const logLevel = values['log-level'] ?? process.env.MK_LOG_LEVEL ?? 'info'
+  if (!isLogLevel(logLevel)) throw new Error(`--log-level must be one of ${LOG_LEVELS.join(', ')}`)
+  const otel = values.otel ?? ['1', 'true'].includes(process.env.MK_OTEL ?? '')
   // Signals are handled from the first moment, so a SIGTERM right after start still drains.
   const running: { server?: Promise<Awaited<ReturnType<typeof startServer>>> } = {}
   let stopping = false
@@ -56,6 +62,8 @@ export async function startCommand(argv: string[]): Promise<number | undefined> 
     billingIntervalMs: billingSeconds * 1000,
     webhookNetwork: { allowPrivateNetworks: allowPrivate, allowNetworks },
     webhookRetentionMs: retentionMs,
+    logLevel,
+    otel,
   })
   await running.server
   return undefined
