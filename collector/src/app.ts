@@ -13,7 +13,7 @@ import { openApiDocument, referenceRoutes } from './openapi/index.js'
 import { createLogger, logFunction } from './logger.js'
 import { accessLog } from './middleware/access-log.js'
 import { billingRunTimer } from './middleware/billing-timer.js'
-import { requestId } from './middleware/request-id.js'
+import { requestId, requestIdOf } from './middleware/request-id.js'
 import { tracing } from './middleware/tracing.js'
 import { configRoutes } from './routes/config.js'
 import { creditRoutes } from './routes/credits.js'
@@ -129,7 +129,7 @@ export function createApp(deps: AppDeps) {
   const logger = deps.logger ?? createLogger({ level: 'warn' })
   const log = deps.log ?? logFunction(logger)
 
-  const app = new OpenAPIHono<AuthEnv & { Variables: { requestId: string } }>()
+  const app = new OpenAPIHono<AuthEnv>()
 
   app.use(requestId())
   if (deps.tracer !== undefined) app.use(tracing(deps.tracer))
@@ -172,10 +172,10 @@ export function createApp(deps: AppDeps) {
     if (isStoreUnavailable(err)) {
       ctx.writeHealth.failed((err as Error).message)
       // Disk full, I/O error, lock timeout: nothing was done, and a retry later may succeed.
-      log('warn', 'store unavailable', { requestId: c.get('requestId'), method: c.req.method, path: new URL(c.req.url).pathname, error: String(err) })
+      log('warn', 'store unavailable', { requestId: requestIdOf(c), method: c.req.method, path: new URL(c.req.url).pathname, error: String(err) })
       return c.json(errorBody('unavailable', `storage is unavailable: ${(err as Error).message}; retry later`), 503, { 'retry-after': '1' })
     }
-    log('error', 'request failed', { requestId: c.get('requestId'), method: c.req.method, path: new URL(c.req.url).pathname, error: String(err?.stack ?? err) })
+    log('error', 'request failed', { requestId: requestIdOf(c), method: c.req.method, path: new URL(c.req.url).pathname, error: String(err?.stack ?? err) })
     return c.json(errorBody('internal', 'internal error; the request may be retried'), 500)
   })
 

@@ -20,3 +20,8 @@ export function requestId() {
     }
   })
 }
+
+/** The request's id, from any handler's context (whatever variables its app declares). */
+export function requestIdOf(c: { var: object }): string | undefined {
+  return (c.var as { requestId?: string }).requestId
+}
