@@ -7,11 +7,10 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { tempDir } from '../support/collector-process.js'
-// @ts-expect-error: a plain .mjs script, shared with `pnpm check:packages`
-import { pack } from '../../scripts/check-packages.mjs'
+// @ts-expect-error: a plain .mjs script, the one the Dockerfile runs
+import { packForInstall } from '../../scripts/pack-install.mjs'
 
 const KEY = 'mk_sec_installed_admin_key_0001'
-const TARBALLS = ['packages/protocol', 'packages/core', 'packages/node', 'packages/webhooks', 'packages/engine', 'collector']
 
 function startInstalled(cwd: string): Promise<{ url: string; child: ChildProcess; output: () => string }> {
   // Its own process group: npx and the server it runs are stopped together.
@@ -31,12 +30,8 @@ function startInstalled(cwd: string): Promise<{ url: string; child: ChildProcess
 describe.skipIf(process.env.MK_SKIP_INSTALL_TEST === '1')('installed from tarballs with npm', () => {
   it('npx meterkit start runs, and the Node SDK from its tarball sends to it (ESM and CJS)', async () => {
     const project = tempDir('meterkit-installed-')
-    const packs = tempDir('meterkit-tarballs-')
-    const tarballs = TARBALLS.map((dir) => pack(dir, packs) as string)
     // The tarballs name each other by version (as published); overrides point those at the files.
-    const byName = Object.fromEntries(tarballs.map((t) => [/meterkit-([a-z]+)-\d/.exec(t)![1]!, `file:${t}`]))
-    const overrides = Object.fromEntries(Object.entries(byName).map(([n, f]) => [`@meterkit/${n}`, f]))
-    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'installed-check', private: true, dependencies: { '@meterkit/collector': byName.collector, '@meterkit/node': byName.node }, overrides }))
+    packForInstall(project, ['@meterkit/collector', '@meterkit/node'])
     execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: project, stdio: ['ignore', 'pipe', 'pipe'], timeout: 540_000 })
     const installed = JSON.parse(readFileSync(join(project, 'node_modules/@meterkit/collector/package.json'), 'utf8')) as { dependencies: Record<string, string> }
     expect(installed.dependencies['@meterkit/engine']).toMatch(/^\^\d/) // versions, not workspace: links
