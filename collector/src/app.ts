@@ -3,11 +3,18 @@
 import { type Clock, type Store, isStoreUnavailable, systemClock } from '@meterkit/engine'
 import { DEFAULT_LATENESS_WINDOW_MS, errorBody } from '@meterkit/protocol'
 import { OpenAPIHono } from '@hono/zod-openapi'
+import type { Tracer } from '@opentelemetry/api'
+import type { Logger } from 'pino'
 import { HttpError } from './http-error.js'
 import { type AuthEnv, KeyResolver, authenticate } from './middleware/auth.js'
 import { OriginPolicy, cors } from './middleware/cors.js'
 import { CollectorMetrics } from './metrics.js'
 import { openApiDocument, referenceRoutes } from './openapi/index.js'
+import { createLogger, logFunction } from './logger.js'
+import { accessLog } from './middleware/access-log.js'
+import { billingRunTimer } from './middleware/billing-timer.js'
+import { requestId, requestIdOf } from './middleware/request-id.js'
+import { tracing } from './middleware/tracing.js'
 import { configRoutes } from './routes/config.js'
 import { creditRoutes } from './routes/credits.js'
 import { customerTokenRoutes } from './routes/customer-tokens.js'
@@ -40,6 +47,10 @@ export interface AppDeps {
   /** Least time between two live updates of one customer, in ms (default 250). */
   liveMinIntervalMs?: number
   log?: (level: 'error' | 'warn' | 'info', message: string, fields?: Record<string, unknown>) => void
+  /** Structured logs, access logs included (default: warnings and errors on stderr). */
+  logger?: Logger
+  /** A server span per request when given (`--otel`). */
+  tracer?: Tracer
   /** Where webhook endpoints may point (default: public addresses only). */
   webhookUrls?: WebhookUrlPolicy
 }
@@ -115,10 +126,14 @@ export function createApp(deps: AppDeps) {
   ctx.live.addSource(new BalanceSource(deps.store, clock))
   ctx.metrics.liveStreams = () => ctx.live.streams
   const origins = new OriginPolicy(configs)
-  const log = deps.log ?? ((level, message, fields) => console.error(JSON.stringify({ level, message, ...fields })))
+  const logger = deps.logger ?? createLogger({ level: 'warn' })
+  const log = deps.log ?? logFunction(logger)
 
   const app = new OpenAPIHono<AuthEnv>()
 
+  app.use(requestId())
+  if (deps.tracer !== undefined) app.use(tracing(deps.tracer))
+  app.use(accessLog(logger))
   app.use(async (c, next) => {
     await next()
     ctx.metrics.requests.inc({ route: c.req.routePath, method: c.req.method, status: String(c.res.status) })
@@ -144,6 +159,7 @@ export function createApp(deps: AppDeps) {
   app.route('/v1/config', configRoutes(ctx))
   app.route('/v1/customers', customerRoutes(ctx))
   app.route('/v1/subscriptions', subscriptionRoutes(ctx))
+  app.use('/v1/billing/run', billingRunTimer(ctx.metrics))
   app.route('/v1', invoiceRoutes(ctx))
   app.route('/v1', creditRoutes(ctx))
   app.route('/v1/webhooks', webhookRoutes(ctx))
@@ -156,10 +172,10 @@ export function createApp(deps: AppDeps) {
     if (isStoreUnavailable(err)) {
       ctx.writeHealth.failed((err as Error).message)
       // Disk full, I/O error, lock timeout: nothing was done, and a retry later may succeed.
-      log('warn', 'store unavailable', { method: c.req.method, path: new URL(c.req.url).pathname, error: String(err) })
+      log('warn', 'store unavailable', { requestId: requestIdOf(c), method: c.req.method, path: new URL(c.req.url).pathname, error: String(err) })
       return c.json(errorBody('unavailable', `storage is unavailable: ${(err as Error).message}; retry later`), 503, { 'retry-after': '1' })
     }
-    log('error', 'request failed', { method: c.req.method, path: new URL(c.req.url).pathname, error: String(err?.stack ?? err) })
+    log('error', 'request failed', { requestId: requestIdOf(c), method: c.req.method, path: new URL(c.req.url).pathname, error: String(err?.stack ?? err) })
     return c.json(errorBody('internal', 'internal error; the request may be retried'), 500)
   })
 

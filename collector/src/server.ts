@@ -10,6 +10,10 @@ import { createApp } from './app.js'
 import { BillingScheduler } from './billing-scheduler.js'
 import { WebhookDispatcher } from './webhook-dispatcher.js'
 import { CollectorMetrics } from './metrics.js'
+import { type LogLevel, createLogger, logFunction } from './logger.js'
+import { sqliteGauges } from './sqlite-gauges.js'
+import { type Tracing, startTracing } from './tracing.js'
+import { COLLECTOR_VERSION } from './version.js'
 import { RetentionSweeper } from './retention.js'
 import { type WebhookNetworkOptions, WebhookUrlPolicy } from './webhook-url-policy.js'
 
@@ -31,6 +35,10 @@ export interface ServerOptions {
   webhookNetwork?: WebhookNetworkOptions
   /** How long delivered and failed webhook deliveries are kept, in ms (default 30 days). */
   webhookRetentionMs?: number
+  /** Least level of the structured logs on stderr (default info: access logs included). */
+  logLevel?: LogLevel
+  /** Send OpenTelemetry traces over OTLP/HTTP (`--otel`). */
+  otel?: boolean
   print?: (line: string) => void
 }
 
@@ -75,14 +83,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   let accepting = true
   const webhookUrls = new WebhookUrlPolicy(options.webhookNetwork)
-  const app = createApp({ store, metrics: new CollectorMetrics({ processMetrics: true }), isAccepting: () => accepting, webhookUrls })
+  const logger = createLogger({ level: options.logLevel ?? 'info' })
+  const log = logFunction(logger)
+  const metrics = new CollectorMetrics({ processMetrics: true })
+  metrics.storeGauges = sqliteGauges(store)
+  const tracing: Tracing | undefined = options.otel ? await startTracing({ serviceVersion: COLLECTOR_VERSION }) : undefined
+  const app = createApp({ store, metrics, isAccepting: () => accepting, webhookUrls, logger, tracer: tracing?.tracer })
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve(s as Server))
     s.once('error', reject)
   })
   server.keepAliveTimeout = 65_000
-  const log = (level: string, message: string, fields?: Record<string, unknown>) => console.error(JSON.stringify({ level, message, ...fields }))
-  const scheduler = new BillingScheduler(store, systemClock, options.billingIntervalMs ?? 60_000, log)
+  const scheduler = new BillingScheduler(store, systemClock, options.billingIntervalMs ?? 60_000, log, globalThis, (seconds) =>
+    metrics.billingRunSeconds.observe({ trigger: 'schedule' }, seconds))
   scheduler.start()
   const webhooks = new WebhookDispatcher(store.webhooks, { clock: systemClock, intervalMs: options.webhookIntervalMs ?? 1000, log, urls: webhookUrls })
   webhooks.start()
@@ -106,7 +119,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       server.close(() => {
         clearTimeout(force)
         clearInterval(sweep)
-        void Promise.all([scheduler.stop(), webhooks.stop(), retention.stop()]).then(() => store.close()).then(resolve, resolve)
+        void Promise.all([scheduler.stop(), webhooks.stop(), retention.stop()])
+          .then(() => store.close())
+          .then(() => tracing?.shutdown())
+          .then(resolve, resolve)
       })
       server.closeIdleConnections()
     })

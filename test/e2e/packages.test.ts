@@ -31,11 +31,29 @@ describe('packages as shipped', () => {
     expect(run.stdout.trim()).toBe('ok')
   })
 
+  it('the SDKs also resolve through require() (their CommonJS build)', () => {
+    const project = tempDir('meterkit-consumer-cjs-')
+    mkdirSync(join(project, 'node_modules/@meterkit'), { recursive: true })
+    for (const [name, p] of Object.entries(PACKAGES)) symlinkSync(join(ROOT, p.dir), join(project, 'node_modules', name), 'dir')
+    const sdks = Object.entries(PACKAGES).filter(([name]) => !['@meterkit/engine', '@meterkit/collector'].includes(name))
+    const checks = sdks.map(([name, p]) =>
+      `{ const m = require('${name}'); for (const e of ${JSON.stringify(p.exports)}) if (m[e] === undefined) throw new Error('${name} lacks ' + e); }`)
+    writeFileSync(join(project, 'check.cjs'), `${checks.join('\n')}\nconsole.log(require.resolve('@meterkit/core'))\n`)
+    const run = spawnSync(process.execPath, ['check.cjs'], { cwd: project, encoding: 'utf8' })
+    expect(run.stderr).toBe('')
+    expect(run.stdout.trim()).toMatch(/packages\/core\/dist\/cjs\/index\.js$/)
+  })
+
   it('publish only built files, with types', () => {
+    type Target = { types: string; default: string }
     for (const p of Object.values(PACKAGES)) {
-      const manifest = JSON.parse(readFileSync(join(ROOT, p.dir, 'package.json'), 'utf8')) as { exports: Record<string, Record<string, string>>; files: string[] }
-      expect(manifest.exports['.']!.default).toMatch(/^\.\/dist\//)
-      expect(manifest.exports['.']!.types).toMatch(/^\.\/dist\/.*\.d\.ts$/)
+      const manifest = JSON.parse(readFileSync(join(ROOT, p.dir, 'package.json'), 'utf8')) as { exports: Record<string, Record<string, string | Target>>; files: string[] }
+      const root = manifest.exports['.']!
+      // ESM-only packages name their files directly; dual ones under import and require.
+      for (const target of (root.import === undefined ? [root] : [root.import, root.require]) as Target[]) {
+        expect(target.default).toMatch(/^\.\/dist\//)
+        expect(target.types).toMatch(/^\.\/dist\/.*\.d\.ts$/)
+      }
       expect(manifest.files).toContain('dist')
     }
   })

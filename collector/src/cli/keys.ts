@@ -1,8 +1,9 @@
 // `meterkit keys create|list`: secret keys, printed once, through the API or straight in a database.
 import { parseArgs } from 'node:util'
-import { type KeyScope, SqliteStore, isKeyScope, issueSecretKey, systemClock } from '@meterkit/engine'
+import { type KeyScope, isKeyScope, issueSecretKey, systemClock } from '@meterkit/engine'
 import { formatTimestamp, parseRfc3339 } from '@meterkit/protocol'
 import { DEFAULT_TENANT_NAME } from '../server.js'
+import { DATABASE_OPTIONS, openStore } from './database.js'
 
 const USAGE = `usage: meterkit keys create [--name NAME] [--scopes ingest,read,admin] [--expires-at T] [--test]
                             (--db FILE [--tenant ID] | --endpoint URL --api-key KEY)
@@ -21,7 +22,7 @@ export async function keysCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     options: {
-      db: { type: 'string' },
+      ...DATABASE_OPTIONS,
       tenant: { type: 'string' },
       name: { type: 'string' },
       scopes: { type: 'string' },
@@ -59,7 +60,7 @@ export async function keysCommand(argv: string[]): Promise<number> {
     `key id ${id}${scopes ? ` (scopes ${scopes.join(', ')})` : ''}${expiresAt ? `, expires ${expiresAt}` : ''}\nsecret key (shown once, keep it): ${key}\n`)
 
   if (values.db !== undefined) {
-    const store = new SqliteStore(values.db)
+    const store = openStore(values)
     try {
       const now = systemClock.now()
       if (expiresAtMs !== undefined && expiresAtMs <= now) throw new Error('--expires-at must be in the future')

@@ -1,8 +1,11 @@
 // `meterkit <command>`: dispatches to the command modules.
 import { applyCommand } from './apply.js'
+import { backupCommand } from './backup.js'
 import { billCommand } from './bill.js'
 import { importCommand } from './import.js'
 import { keysCommand } from './keys.js'
+import { migrateCommand } from './migrate.js'
+import { restoreCommand } from './restore.js'
 import { simulateCommand } from './simulate.js'
 import { verifyCommand } from './verify.js'
 import { startCommand } from './start.js'
@@ -16,6 +19,7 @@ commands:
                                [--billing-interval SECONDS (default 60, 0 = off)]
                                [--webhooks-allow-private-networks] [--webhooks-allow-networks CIDR,CIDR]
                                [--webhook-retention P30D]
+                               [--log-level info (fatal error warn info debug trace silent)] [--otel]
                                run the collector on the embedded SQLite store
   apply FILE                   apply a configuration (meters, features, plans) to a running collector
   import FILE.ndjson           backfill events, with a progress bar
@@ -23,6 +27,11 @@ commands:
   simulate --plan FILE --from T --to T [--customer ID ...]
                                re-rate past usage under a candidate plan: actual vs simulated per customer
   verify [--db FILE]           rebuild every rollup from the raw events and report any difference
+  backup FILE [--db FILE]      copy the database while the collector runs (a consistent snapshot)
+  restore FILE [--db FILE]     put a backup in place of the database (the collector stopped);
+                               the replaced database is kept beside it
+  migrate [--check] [--db FILE]
+                               say what an upgrade does to the schema (--check), or do it
   tenants create NAME [--db FILE]
                                add a tenant and print its first secret key
   keys create [--name NAME] [--scopes ingest,read,admin] [--expires-at T] [--test]
@@ -60,6 +69,12 @@ export async function main(argv: string[]): Promise<number | undefined> {
       return simulateCommand(rest)
     case 'verify':
       return verifyCommand(rest)
+    case 'backup':
+      return backupCommand(rest)
+    case 'restore':
+      return restoreCommand(rest)
+    case 'migrate':
+      return migrateCommand(rest)
     case undefined:
     case 'help':
     case '--help':

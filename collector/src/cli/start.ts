@@ -1,7 +1,11 @@
 // `meterkit start`: the collector server in this very process; SIGTERM/SIGINT drain it.
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { parseArgs } from 'node:util'
 import { fixedDurationMs, parseDuration } from '@meterkit/protocol'
+import { LOG_LEVELS, isLogLevel } from '../logger.js'
 import { startServer } from '../server.js'
+import { DATABASE_OPTIONS, databasePath } from './database.js'
 
 export async function startCommand(argv: string[]): Promise<number | undefined> {
   const { values } = parseArgs({
@@ -9,13 +13,15 @@ export async function startCommand(argv: string[]): Promise<number | undefined> 
     options: {
       port: { type: 'string' },
       host: { type: 'string' },
-      db: { type: 'string' },
+      ...DATABASE_OPTIONS,
       config: { type: 'string' },
       'admin-key': { type: 'string' },
       'billing-interval': { type: 'string' },
       'webhooks-allow-private-networks': { type: 'boolean' },
       'webhooks-allow-networks': { type: 'string' },
       'webhook-retention': { type: 'string' },
+      'log-level': { type: 'string' },
+      otel: { type: 'boolean' },
     },
     strict: true,
   })
@@ -29,6 +35,12 @@ export async function startCommand(argv: string[]): Promise<number | undefined> 
   const parsedRetention = retentionText === undefined ? undefined : parseDuration(retentionText)
   const retentionMs = parsedRetention === undefined ? undefined : fixedDurationMs(parsedRetention)
   if (retentionText !== undefined && retentionMs === undefined) throw new Error('--webhook-retention must be an ISO 8601 duration in days or less, such as P30D')
+  const logLevel = values['log-level'] ?? process.env.MK_LOG_LEVEL ?? 'info'
+  if (!isLogLevel(logLevel)) throw new Error(`--log-level must be one of ${LOG_LEVELS.join(', ')}`)
+  const otel = values.otel ?? ['1', 'true'].includes(process.env.MK_OTEL ?? '')
+  const dbPath = databasePath(values)
+  // A fresh volume or folder: the database's folder is made, as the database itself would be.
+  mkdirSync(dirname(dbPath), { recursive: true })
   // Signals are handled from the first moment, so a SIGTERM right after start still drains.
   const running: { server?: Promise<Awaited<ReturnType<typeof startServer>>> } = {}
   let stopping = false
@@ -49,12 +61,14 @@ export async function startCommand(argv: string[]): Promise<number | undefined> 
   running.server = startServer({
     port,
     host: values.host ?? process.env.HOST ?? '127.0.0.1',
-    dbPath: values.db ?? process.env.MK_DB ?? './meterkit.db',
+    dbPath,
     adminKey: values['admin-key'] ?? process.env.MK_ADMIN_KEY,
     configPath: values.config ?? process.env.MK_CONFIG,
     billingIntervalMs: billingSeconds * 1000,
     webhookNetwork: { allowPrivateNetworks: allowPrivate, allowNetworks },
     webhookRetentionMs: retentionMs,
+    logLevel,
+    otel,
   })
   await running.server
   return undefined

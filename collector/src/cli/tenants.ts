@@ -1,15 +1,16 @@
 // `meterkit tenants create NAME [--db FILE]`: works while a server runs on the same database.
 import { parseArgs } from 'node:util'
-import { SqliteStore, issueSecretKey, systemClock } from '@meterkit/engine'
+import { issueSecretKey, systemClock } from '@meterkit/engine'
+import { DATABASE_OPTIONS, openStore } from './database.js'
 
 export async function tenantsCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { db: { type: 'string' } }, allowPositionals: true })
+  const { values, positionals } = parseArgs({ args: argv, options: { ...DATABASE_OPTIONS }, allowPositionals: true })
   const [sub, name] = positionals
   if (sub !== 'create' || name === undefined || name.trim() === '') {
     process.stderr.write('usage: meterkit tenants create NAME [--db FILE]\n')
     return 2
   }
-  const store = new SqliteStore(values.db ?? process.env.MK_DB ?? './meterkit.db')
+  const store = openStore(values)
   try {
     const now = systemClock.now()
     const tenant = await store.createTenant(name, now)

@@ -5,7 +5,16 @@ export * from './store/port.js'
 export { isStoreUnavailable, StoreUnavailableError } from './store/unavailable.js'
 export { parseStoreUrl, StoreUrlError, type StoreUrl } from './store/store-url.js'
 export * from './store/postgres/index.js'
-export { SqliteStore, type SqliteStoreOptions, SCHEMA_VERSION, openDatabase } from './store/sqlite/index.js'
+export {
+  SqliteStore,
+  type SqliteStoreOptions,
+  SCHEMA_VERSION,
+  MIGRATION_SUMMARIES,
+  SchemaTooNewError,
+  type SchemaStatus,
+  schemaStatus,
+  openDatabase,
+} from './store/sqlite/index.js'
 export * from './auth/keys.js'
 export * from './auth/scopes.js'
 export * from './auth/customer-token.js'

@@ -1,3 +1,3 @@
 export { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js'
-export { SCHEMA_VERSION } from './migrations.js'
+export { MIGRATION_SUMMARIES, SCHEMA_VERSION, SchemaTooNewError, type SchemaStatus, schemaStatus } from './migrations.js'
 export { openDatabase } from './connection.js'

@@ -383,17 +383,81 @@ const MIGRATIONS: string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
   `,
+  // 9: the schema's history: one row per migration, with when it was applied (null for those
+  // applied before the history was kept), so an operator can tell what an upgrade did and when.
+  `
+  CREATE TABLE schema_history (
+    version INTEGER PRIMARY KEY,
+    applied_at INTEGER                   -- ms; null: applied before this table existed
+  );
+  `,
+]
+
+/** One line per migration, for `meterkit migrate --check`: what applying it does. */
+export const MIGRATION_SUMMARIES: readonly string[] = [
+  'tenants, API keys, customers and events, with the customer index',
+  'configuration versions, meter rollups and event corrections',
+  'a generation counter for folds prepared outside the write lock',
+  'subscriptions, invoices and the events behind each invoice line',
+  'the credit ledger, grants, holds and auto top-ups',
+  'the webhook outbox',
+  'per-tenant secrets (the key that signs customer tokens)',
+  'key scopes and expiry, test tenants, webhook endpoints over the API, idempotency keys',
+  'the schema history table (when each migration was applied)',
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length
 
-export function migrate(db: Database.Database): void {
+/** A database written by a newer Meterkit: this binary would misread it, so it refuses to open it. */
+export class SchemaTooNewError extends Error {
+  constructor(readonly path: string, readonly databaseVersion: number) {
+    super(
+      `database ${path} has schema version ${databaseVersion}, newer than this meterkit understands (schema ${SCHEMA_VERSION}): ` +
+        'it was opened by a newer release. Run that release (or a later one), or restore a backup taken before the upgrade',
+    )
+    this.name = 'SchemaTooNewError'
+  }
+}
+
+export interface SchemaStatus {
+  /** The database's schema version (0: empty database). */
+  version: number
+  /** The version this binary migrates to. */
+  target: number
+  /** Migrations opening the database would apply, in order. */
+  pending: { version: number; summary: string }[]
+  /** When each applied migration ran (ms; null: before the history was kept). */
+  history: { version: number; appliedAtMs: number | null }[]
+}
+
+/** What opening the database would do, without changing it; throws SchemaTooNewError for a newer database. */
+export function schemaStatus(db: Database.Database): SchemaStatus {
+  const version = checkSchema(db)
+  const pending = MIGRATION_SUMMARIES.slice(version).map((summary, i) => ({ version: version + i + 1, summary }))
+  const hasHistory = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_history'").pluck().get() === 1
+  const history = hasHistory
+    ? (db.prepare('SELECT version, applied_at AS appliedAtMs FROM schema_history ORDER BY version').all() as { version: number; appliedAtMs: number | null }[])
+    : []
+  return { version, target: SCHEMA_VERSION, pending, history }
+}
+
+/** The database's schema version; throws SchemaTooNewError when it is newer than this binary's. */
+export function checkSchema(db: Database.Database): number {
+  const version = db.pragma('user_version', { simple: true }) as number
+  if (version > SCHEMA_VERSION) throw new SchemaTooNewError(db.name, version)
+  return version
+}
+
+export function migrate(db: Database.Database, nowMs = Date.now()): void {
   const apply = db.transaction(() => {
-    const current = db.pragma('user_version', { simple: true }) as number
+    const current = checkSchema(db)
+    if (current === MIGRATIONS.length) return
     for (let version = current; version < MIGRATIONS.length; version++) {
       db.exec(MIGRATIONS[version]!)
       db.pragma(`user_version = ${version + 1}`)
     }
+    const record = db.prepare('INSERT OR IGNORE INTO schema_history (version, applied_at) VALUES (?, ?)')
+    for (let version = 1; version <= MIGRATIONS.length; version++) record.run(version, version > current ? nowMs : null)
   })
   // IMMEDIATE: two processes opening one database cannot both migrate.
   apply.immediate()
