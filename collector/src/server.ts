@@ -1,10 +1,11 @@
-// The collector process: the HTTP server over the embedded SQLite store, with a graceful
-// shutdown (stop accepting, finish in-flight batches, close the database).
+// The collector process: the HTTP server over a store (the embedded SQLite file, or a
+// PostgreSQL database that several collectors share), with a graceful shutdown (stop accepting,
+// finish in-flight batches, close the store).
 import { readFileSync } from 'node:fs'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
-import { SqliteStore, hashKey, isValidSecretKey, issueSecretKey, systemClock } from '@meterkit/engine'
+import { SqliteStore, hashKey, isValidSecretKey, issueSecretKey, openStore, parseStoreUrl, systemClock } from '@meterkit/engine'
 import { configSchema } from '@meterkit/protocol'
 import { createApp } from './app.js'
 import { BillingScheduler } from './billing-scheduler.js'
@@ -20,7 +21,8 @@ import { type WebhookNetworkOptions, WebhookUrlPolicy } from './webhook-url-poli
 export interface ServerOptions {
   port: number
   host: string
-  dbPath: string
+  /** The store's URL: `sqlite:PATH` or `postgres://user@host:port/db`. */
+  store: string
   /** A configuration file applied to the default tenant at start (`--config`). */
   configPath?: string
   /** A secret key to accept for the default tenant (`--admin-key`). */
@@ -57,7 +59,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   if (options.adminKey !== undefined && !isValidSecretKey(options.adminKey)) {
     throw new Error('--admin-key must be "mk_sec_" followed by characters of A-Za-z0-9_, 16–128 characters in all')
   }
-  const store = new SqliteStore(options.dbPath, { writerThread: true })
+  const storeUrl = parseStoreUrl(options.store)
+  const store = await openStore(options.store, { sqlite: { writerThread: true } })
   const now = systemClock.now()
   const tenant = await store.defaultTenant(DEFAULT_TENANT_NAME, now)
 
@@ -86,7 +89,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const logger = createLogger({ level: options.logLevel ?? 'info' })
   const log = logFunction(logger)
   const metrics = new CollectorMetrics({ processMetrics: true })
-  metrics.storeGauges = sqliteGauges(store)
+  metrics.storeGauges = store instanceof SqliteStore ? sqliteGauges(store) : store.gauges()
   const tracing: Tracing | undefined = options.otel ? await startTracing({ serviceVersion: COLLECTOR_VERSION }) : undefined
   const app = createApp({ store, metrics, isAccepting: () => accepting, webhookUrls, logger, tracer: tracing?.tracer })
   const server = await new Promise<Server>((resolve, reject) => {
@@ -129,7 +132,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     return closing
   }
 
-  print(`meterkit collector listening on ${url} (database ${options.dbPath})`)
+  print(`meterkit collector listening on ${url} (store ${storeUrl.kind === 'sqlite' ? storeUrl.path : storeUrl.display})`)
   if (createdAdminKey !== undefined) {
     print(`admin key (shown once, keep it): ${createdAdminKey}`)
   }

@@ -139,7 +139,7 @@ describe('meterkit CLI', () => {
     child.stdout.on('data', (c) => (out += c))
     const exited = new Promise((r) => child.once('exit', r))
     while (!/listening on (\S+)/.test(out)) await new Promise((r) => setTimeout(r, 20))
-    expect(out).toContain(`database ${dbPath}`)
+    expect(out).toContain(`store ${dbPath}`)
     expect(out).not.toContain('admin key')
     const url = /listening on (\S+)/.exec(out)![1]!
     expect((await fetch(`${url}/v1/events`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200)

@@ -106,11 +106,9 @@ describe('compose.yaml', () => {
   }
   const services = compose.services
 
-  it('runs the collector with PostgreSQL and NATS JetStream, each healthy before it is used', () => {
-    expect(Object.keys(services).sort()).toEqual(['collector', 'nats', 'postgres', 'worker'])
+  it('runs two collectors on PostgreSQL, each dependency healthy before it is used', () => {
+    expect(Object.keys(services).sort()).toEqual(['collector', 'collector-2', 'postgres'])
     expect(services.postgres!.image).toMatch(/^postgres:\d+/)
-    expect(services.nats!.image).toMatch(/^nats:\d/)
-    expect(services.nats!.command).toContain('-js')
     for (const [name, s] of Object.entries(services)) {
       for (const [dep, d] of Object.entries(s.depends_on ?? {})) {
         expect(services[dep], `${name} depends on ${dep}`).toBeDefined()
@@ -119,16 +117,15 @@ describe('compose.yaml', () => {
         if (dep !== 'collector') expect(services[dep]!.healthcheck?.test[0], dep).toBe('CMD')
       }
     }
-    expect(Object.keys(services.collector!.depends_on ?? {}).sort()).toEqual(['nats', 'postgres'])
+    expect(Object.keys(services.collector!.depends_on ?? {}).sort()).toEqual(['postgres'])
   })
 
-  it('points the store and the queue at those services, with secrets from the environment', () => {
-    for (const name of ['collector', 'worker']) {
+  it('points both collectors\' store at that database, with secrets from the environment', () => {
+    for (const name of ['collector', 'collector-2']) {
       const env = services[name]!.environment!
       expect(new URL(env.MK_STORE!.replace(/\$\{[^}]+\}/g, 'x')).host).toBe('postgres:5432')
-      expect(new URL(env.MK_QUEUE!).host).toBe('nats:4222')
+      expect(services[name]!.command).toEqual(['start'])
     }
-    expect(services.worker!.command).toEqual(['worker'])
     // No secret is written in the file: each is required from the environment.
     expect(services.collector!.environment!.MK_ADMIN_KEY).toMatch(/^\$\{MK_ADMIN_KEY:\?/)
     expect(services.postgres!.environment!.POSTGRES_PASSWORD).toMatch(/^\$\{POSTGRES_PASSWORD:\?/)
@@ -139,7 +136,6 @@ describe('compose.yaml', () => {
     const mounts = Object.fromEntries(Object.entries(services).map(([n, s]) => [n, (s.volumes ?? []).map((v) => v.split(':'))]))
     expect(mounts.collector).toContainEqual(['collector-data', '/data'])
     expect(mounts.postgres).toContainEqual(['postgres-data', '/var/lib/postgresql/data'])
-    expect(mounts.nats!.map((m) => m[1])).toContain(services.nats!.command![services.nats!.command!.indexOf('-sd') + 1])
     for (const m of Object.values(mounts).flat()) expect(Object.keys(compose.volumes)).toContain(m[0])
   })
 })

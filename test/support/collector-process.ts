@@ -20,8 +20,10 @@ export interface CollectorProcess {
   exited: Promise<number | null>
 }
 
+/** `dbPath`: a SQLite file, or a postgres:// URL (the store several collectors may share). */
 export async function startCollector(dbPath: string, args: string[] = []): Promise<CollectorProcess> {
-  const child = spawn(process.execPath, [CLI, 'start', '--port', '0', '--db', dbPath, '--admin-key', ADMIN_KEY, ...args], {
+  const store = dbPath.startsWith('postgres://') ? ['--store', dbPath] : ['--db', dbPath]
+  const child = spawn(process.execPath, [CLI, 'start', '--port', '0', ...store, '--admin-key', ADMIN_KEY, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''

@@ -59,8 +59,8 @@ export async function keysCommand(argv: string[]): Promise<number> {
   const print = (id: string, key: string, expiresAt: string | null) => process.stdout.write(
     `key id ${id}${scopes ? ` (scopes ${scopes.join(', ')})` : ''}${expiresAt ? `, expires ${expiresAt}` : ''}\nsecret key (shown once, keep it): ${key}\n`)
 
-  if (values.db !== undefined) {
-    const store = openStore(values)
+  if (values.db !== undefined || values.store !== undefined) {
+    const store = await openStore(values)
     try {
       const now = systemClock.now()
       if (expiresAtMs !== undefined && expiresAtMs <= now) throw new Error('--expires-at must be in the future')

@@ -15,27 +15,27 @@ import { tokenCommand } from './token.js'
 const USAGE = `usage: meterkit <command> [options]
 
 commands:
-  start [--port 8790] [--host 127.0.0.1] [--db ./meterkit.db] [--config FILE] [--admin-key KEY]
+  start [--port 8790] [--host 127.0.0.1] [--store URL | --db FILE] [--config FILE] [--admin-key KEY]
                                [--billing-interval SECONDS (default 60, 0 = off)]
                                [--webhooks-allow-private-networks] [--webhooks-allow-networks CIDR,CIDR]
                                [--webhook-retention P30D]
                                [--log-level info (fatal error warn info debug trace silent)] [--otel]
-                               run the collector on the embedded SQLite store
+                               run the collector (several may share one postgres:// store)
   apply FILE                   apply a configuration (meters, features, plans) to a running collector
   import FILE.ndjson           backfill events, with a progress bar
   bill [--until T]             close every billing period that ended by T (default now) and finalize invoices
   simulate --plan FILE --from T --to T [--customer ID ...]
                                re-rate past usage under a candidate plan: actual vs simulated per customer
-  verify [--db FILE]           rebuild every rollup from the raw events and report any difference
-  backup FILE [--db FILE]      copy the database while the collector runs (a consistent snapshot)
-  restore FILE [--db FILE]     put a backup in place of the database (the collector stopped);
+  verify [--store URL]         rebuild every rollup from the raw events and report any difference
+  backup FILE [--store URL]    copy the database while the collector runs (a consistent snapshot)
+  restore FILE [--store URL]   put a backup in place of the database (the collector stopped);
                                the replaced database is kept beside it
-  migrate [--check] [--db FILE]
+  migrate [--check] [--store URL]
                                say what an upgrade does to the schema (--check), or do it
-  tenants create NAME [--db FILE]
+  tenants create NAME [--store URL]
                                add a tenant and print its first secret key
   keys create [--name NAME] [--scopes ingest,read,admin] [--expires-at T] [--test]
-              (--db FILE [--tenant ID] | --endpoint URL --api-key KEY)
+              (--store URL [--tenant ID] | --endpoint URL --api-key KEY)
                                create a secret key and print it once (admin unless --scopes;
                                --test: an mk_test_ key of the tenant's separate test data)
   keys list [--endpoint URL --api-key KEY]
@@ -43,6 +43,8 @@ commands:
   token CUSTOMER [--ttl SECONDS] [--ingest EVENT,EVENT]
                                mint a customer token for a browser (read-only unless --ingest)
 
+A store is sqlite:PATH (the default, sqlite:./meterkit.db; --db PATH is the same) or
+postgres://user@host:port/db; MK_STORE sets it for every command.
 Commands that talk to a running collector take --endpoint (MK_ENDPOINT, default
 http://127.0.0.1:8790) and --api-key (MK_API_KEY).
 `

@@ -6,11 +6,13 @@ import { dirname, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import Database from 'better-sqlite3'
 import { formatTimestamp } from '@meterkit/protocol'
+import { PostgresStore } from '@meterkit/engine'
 import { syncFile } from './backup.js'
-import { DATABASE_OPTIONS, databasePath, openStore } from './database.js'
+import { spawnSync } from 'node:child_process'
+import { DATABASE_OPTIONS, openSqliteStore, storeUrl } from './database.js'
 import { inspectDatabaseFile } from './database-file.js'
 
-const USAGE = 'usage: meterkit restore FILE [--db FILE]\n'
+const USAGE = 'usage: meterkit restore FILE [--store URL | --db FILE]\n'
 
 export async function restoreCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: { ...DATABASE_OPTIONS }, allowPositionals: true })
@@ -19,7 +21,9 @@ export async function restoreCommand(argv: string[]): Promise<number> {
     process.stderr.write(USAGE)
     return 2
   }
-  const target = databasePath(values)
+  const url = storeUrl(values)
+  if (url.kind === 'postgres') return restorePostgres(url.url, url.display, backup)
+  const target = url.path
   if (!existsSync(backup)) throw new Error(`no backup at ${backup}`)
   if (resolve(backup) === resolve(target)) throw new Error('the backup FILE is the database itself')
   const report = inspectDatabaseFile(backup)
@@ -40,7 +44,7 @@ export async function restoreCommand(argv: string[]): Promise<number> {
   renameSync(incoming, target)
   syncFile(dirname(resolve(target)))
   // Opening migrates a backup from an older release to this one's schema, as a start would.
-  const store = openStore(values)
+  const store = openSqliteStore(target)
   await store.close()
   process.stdout.write(
     `restored ${backup} to ${target}: ${report.events} events, schema version ${report.schemaVersion}` +
@@ -67,4 +71,19 @@ function releaseExclusively(path: string): void {
   } finally {
     db.close()
   }
+}
+
+/**
+ * A pg_dump backup put in place of a PostgreSQL store's tables, in one transaction (the
+ * collectors stopped); opening the store then migrates it to this release's schema.
+ */
+async function restorePostgres(url: string, display: string, backup: string): Promise<number> {
+  if (!existsSync(backup)) throw new Error(`no backup at ${backup}`)
+  const run = spawnSync('pg_restore', ['--clean', '--if-exists', '--no-owner', '--single-transaction', '--dbname', url, backup], { encoding: 'utf8' })
+  if (run.error !== undefined) throw new Error(`restore to ${display} needs pg_restore (PostgreSQL's client tools) on the PATH: ${run.error.message}`)
+  if (run.status !== 0) throw new Error(`pg_restore of ${backup} into ${display} failed, nothing was changed: ${run.stderr.trim()}`)
+  const store = await PostgresStore.open(url, { foldIntervalMs: 0 })
+  await store.close()
+  process.stdout.write(`restored ${backup} to ${display}\n`)
+  return 0
 }

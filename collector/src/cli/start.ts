@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util'
 import { fixedDurationMs, parseDuration } from '@meterkit/protocol'
 import { LOG_LEVELS, isLogLevel } from '../logger.js'
 import { startServer } from '../server.js'
-import { DATABASE_OPTIONS, databasePath } from './database.js'
+import { DATABASE_OPTIONS, storeUrl } from './database.js'
 
 export async function startCommand(argv: string[]): Promise<number | undefined> {
   const { values } = parseArgs({
@@ -38,9 +38,9 @@ export async function startCommand(argv: string[]): Promise<number | undefined> 
   const logLevel = values['log-level'] ?? process.env.MK_LOG_LEVEL ?? 'info'
   if (!isLogLevel(logLevel)) throw new Error(`--log-level must be one of ${LOG_LEVELS.join(', ')}`)
   const otel = values.otel ?? ['1', 'true'].includes(process.env.MK_OTEL ?? '')
-  const dbPath = databasePath(values)
+  const url = storeUrl(values)
   // A fresh volume or folder: the database's folder is made, as the database itself would be.
-  mkdirSync(dirname(dbPath), { recursive: true })
+  if (url.kind === 'sqlite') mkdirSync(dirname(url.path), { recursive: true })
   // Signals are handled from the first moment, so a SIGTERM right after start still drains.
   const running: { server?: Promise<Awaited<ReturnType<typeof startServer>>> } = {}
   let stopping = false
@@ -61,7 +61,7 @@ export async function startCommand(argv: string[]): Promise<number | undefined> 
   running.server = startServer({
     port,
     host: values.host ?? process.env.HOST ?? '127.0.0.1',
-    dbPath,
+    store: url.kind === 'sqlite' ? `sqlite:${url.path}` : url.url,
     adminKey: values['admin-key'] ?? process.env.MK_ADMIN_KEY,
     configPath: values.config ?? process.env.MK_CONFIG,
     billingIntervalMs: billingSeconds * 1000,

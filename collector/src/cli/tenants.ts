@@ -1,4 +1,4 @@
-// `meterkit tenants create NAME [--db FILE]`: works while a server runs on the same database.
+// `meterkit tenants create NAME [--store URL | --db FILE]`: works while a server runs on the same database.
 import { parseArgs } from 'node:util'
 import { issueSecretKey, systemClock } from '@meterkit/engine'
 import { DATABASE_OPTIONS, openStore } from './database.js'
@@ -7,10 +7,10 @@ export async function tenantsCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: { ...DATABASE_OPTIONS }, allowPositionals: true })
   const [sub, name] = positionals
   if (sub !== 'create' || name === undefined || name.trim() === '') {
-    process.stderr.write('usage: meterkit tenants create NAME [--db FILE]\n')
+    process.stderr.write('usage: meterkit tenants create NAME [--store URL | --db FILE]\n')
     return 2
   }
-  const store = openStore(values)
+  const store = await openStore(values)
   try {
     const now = systemClock.now()
     const tenant = await store.createTenant(name, now)

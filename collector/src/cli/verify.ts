@@ -1,11 +1,11 @@
-// `meterkit verify [--db FILE]`: rebuilds every rollup from the raw events and reports any
+// `meterkit verify [--store URL | --db FILE]`: rebuilds every rollup from the raw events and reports any
 // difference. Safe while a server runs on the same database (it reads one snapshot).
 import { parseArgs } from 'node:util'
 import { DATABASE_OPTIONS, openStore } from './database.js'
 
 export async function verifyCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { ...DATABASE_OPTIONS } })
-  const store = openStore(values)
+  const store = await openStore(values)
   try {
     const started = performance.now()
     const report = await store.verify()

@@ -178,7 +178,11 @@ export class BillingService implements BillingStore {
     }
     if (b > untilMs) return false
     const final = opening || b + graceMs <= untilMs
-    const invoice = await this.compute(tx, tenantId, s, b, final)
+    // One cut through the events for the whole invoice: its lines, its credits and its cutoff
+    // (later events of its periods are late events), deducted in real time up to the cut first.
+    const cutSeq = await tx.events.maxSeq()
+    if (final) await this.deps.credits.catchUpIn(tx, cutSeq)
+    const invoice = await this.compute(tx, tenantId, s, b, final, false, cutSeq)
     if (invoice !== undefined) await this.issue(tx, tenantId, invoice, nowMs, result)
     if (!final) return false
     await tx.subscriptions.setBilledThrough(tenantId, id, b)
@@ -209,7 +213,8 @@ export class BillingService implements BillingStore {
     if (t.endMs === null || s.record.billedThroughMs !== t.endMs) return
     if ((await tx.billingChanges.pending(tenantId, s.record.customerId, t.startMs, t.endMs)).length === 0) return
     const currency = phaseAt(t, t.endMs - 1).plan.currency
-    const lines = await this.adjustments(tx, tenantId, s, currency, true)
+    const cut = await tx.events.maxSeq()
+    const lines = await this.adjustments(tx, tenantId, s, currency, true, cut)
     if (lines.length === 0) return
     const latest = (await tx.invoices.finalClosing(tenantId, s.record.id)).reduce((m, inv) => Math.max(m, inv.boundaryMs), t.endMs)
     const b = Math.max(untilMs, latest + 1)
@@ -225,17 +230,18 @@ export class BillingService implements BillingStore {
       currency,
       ...sums,
       creditsApplied: '0',
-      cutoffSeq: await tx.events.maxSeq(),
+      cutoffSeq: cut,
     }
     await this.issue(tx, tenantId, { header, lines }, nowMs, result)
   }
 
   /** The invoice at boundary b: closing [previous boundary, b) and opening the next period. */
-  private async compute(tx: Tx, tenantId: number, s: LoadedSubscription, b: number, final: boolean, preview = false) {
+  private async compute(tx: Tx, tenantId: number, s: LoadedSubscription, b: number, final: boolean, preview = false, cutSeq?: number) {
     const t = s.timeline
     const plan = phaseAt(t, Math.max(t.startMs, b - 1)).plan
     const currency = plan.currency
-    const usage = new BillingUsage(tx, tenantId, s.record.customerId, t.timeZone, preview ? 'fast' : 'scanning')
+    const cut = cutSeq ?? await tx.events.maxSeq()
+    const usage = new BillingUsage(tx, tenantId, s.record.customerId, t.timeZone, preview ? 'fast' : 'scanning', cut)
     const existing = await tx.invoices.atBoundary(tenantId, s.record.id, b)
     const id = existing?.id ?? newId('in')
     const lines: InvoiceLine[] = []
@@ -249,7 +255,7 @@ export class BillingService implements BillingStore {
       if (final && !preview) await reconcileCredits(tx, this.deps.credits, usage, tenantId, s, prev, b, { closing: true, reason: 'period close', atMs: b })
       await usage.load(segments(t, prev, b))
       lines.push(...closingLines(t, currency, prev, b, billed, usage.source))
-      if (!preview) lines.push(...await this.adjustments(tx, tenantId, s, currency, final))
+      if (!preview) lines.push(...await this.adjustments(tx, tenantId, s, currency, final, cut))
       lines.push(...await this.creditLines(tx, tenantId, s, plan, id, b, final && !preview))
       periodStartMs = prev
       periodEndMs = b
@@ -270,7 +276,7 @@ export class BillingService implements BillingStore {
       currency,
       ...sums,
       creditsApplied: creditsApplied.toString(),
-      cutoffSeq: await tx.events.maxSeq(),
+      cutoffSeq: cut,
     }
     return { header, lines }
   }
@@ -325,7 +331,7 @@ export class BillingService implements BillingStore {
   }
 
   /** Adjustments for invoiced periods that late or corrected events changed since. */
-  private async adjustments(tx: Tx, tenantId: number, s: LoadedSubscription, currency: string, consume: boolean): Promise<InvoiceLine[]> {
+  private async adjustments(tx: Tx, tenantId: number, s: LoadedSubscription, currency: string, consume: boolean, cutSeq?: number): Promise<InvoiceLine[]> {
     const customerId = s.record.customerId
     const changes = await tx.billingChanges.pending(tenantId, customerId, s.timeline.startMs, s.record.billedThroughMs!)
     if (changes.length === 0) return []
@@ -333,7 +339,7 @@ export class BillingService implements BillingStore {
     const finalized = await tx.invoices.finalClosing(tenantId, s.record.id)
     const all: InvoiceLine[] = []
     for (const inv of finalized) all.push(...await tx.invoices.lines(tenantId, inv.id))
-    const usage = new BillingUsage(tx, tenantId, customerId, s.timeline.timeZone, 'scanning')
+    const usage = new BillingUsage(tx, tenantId, customerId, s.timeline.timeZone, 'scanning', cutSeq)
     const changed = new Map(changes.map((c) => [c.seq, c.ts]))
     for (const inv of finalized) {
       if (!changes.some((c) => c.ts >= inv.periodStartMs && c.ts < inv.periodEndMs)) continue

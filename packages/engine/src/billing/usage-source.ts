@@ -108,6 +108,11 @@ export class BillingUsage {
     private readonly customerId: string,
     private readonly timeZone: string,
     private readonly mode: 'scanning' | 'fast',
+    /**
+     * Only events with a seq up to this (scanning): what the invoice and its credits were
+     * computed from, exactly, while appends of other connections go on.
+     */
+    private readonly upToSeq = Number.POSITIVE_INFINITY,
   ) {}
 
   /** Reads what pricing `segments` needs, each segment once. */
@@ -123,7 +128,8 @@ export class BillingUsage {
     let usages = this.scanned.get(key)
     if (usages === undefined) {
       const hasCharges = usageCharges(segment.phase.plan).length > 0
-      const events = hasCharges ? await this.tx.events.customerRange(this.tenantId, this.customerId, segment.fromMs, segment.toMs) : []
+      const all = hasCharges ? await this.tx.events.customerRange(this.tenantId, this.customerId, segment.fromMs, segment.toMs) : []
+      const events = this.upToSeq === Number.POSITIVE_INFINITY ? all : all.filter((e) => e.seq <= this.upToSeq)
       usages = scan(events, this.timeZone, segment)
       this.scanned.set(key, usages)
     }

@@ -155,9 +155,20 @@ export class CreditsService implements CreditStore {
     return this.storage.transaction('write', (tx) => this.foldIn(tx, limit))
   }
 
-  private async foldIn(tx: Tx, limit: number): Promise<number> {
+  /**
+   * Folds, inside the caller's write transaction, every event up to `toSeq`: what a period's close
+   * reconciles against is then exactly what was deducted in real time, whatever other
+   * connections append meanwhile.
+   */
+  async catchUpIn(tx: Tx, toSeq: number): Promise<void> {
+    while (await this.foldIn(tx, CREDITS_FOLD_PASS, toSeq) > 0) {
+      // until caught up with toSeq
+    }
+  }
+
+  private async foldIn(tx: Tx, limit: number, upToSeq?: number): Promise<number> {
     const from = await tx.watermarks.get('credits')
-    const to = Math.min(from + limit, await tx.events.maxSeq())
+    const to = Math.min(from + limit, upToSeq ?? await tx.events.maxSeq())
     if (to <= from) return 0
     const generation = await tx.subscriptions.generation()
     if (generation !== this.subsGeneration) {

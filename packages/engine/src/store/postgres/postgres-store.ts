@@ -152,6 +152,18 @@ export class PostgresStore extends Engine<PostgresStorage> implements Store {
     return this.keys.findSecret(tenantId, purpose)
   }
 
+  /** The figures of /metrics: deliveries waiting, events past each fold's watermark, the database's size. */
+  gauges(): { webhookBacklog(): Promise<number>; foldLag(): Promise<Record<string, number>>; databaseBytes(): Promise<Record<string, number>> } {
+    const one = async <R extends pg.QueryResultRow>(text: string) => (await this.pool.query<R>(text)).rows[0]!
+    return {
+      webhookBacklog: async () => (await one<{ n: number }>("SELECT count(*)::bigint AS n FROM webhook_deliveries WHERE status = 'pending'")).n,
+      foldLag: async () => one<{ rollups: number; credits: number }>(
+        `SELECT (SELECT coalesce(max(seq), 0) FROM events) - (SELECT seq FROM index_state WHERE name = 'rollups') AS rollups,
+                (SELECT coalesce(max(seq), 0) FROM events) - (SELECT seq FROM index_state WHERE name = 'credits') AS credits`),
+      databaseBytes: async () => ({ database: (await one<{ n: number }>('SELECT pg_database_size(current_database())::bigint AS n')).n }),
+    }
+  }
+
   async ping(): Promise<void> {
     await this.pool.query('SELECT 1')
   }
