@@ -2,7 +2,7 @@
 // holds every event acknowledged before it started; restore refuses a running collector's
 // database; a binary older than the database refuses it; `migrate --check` says what it would do.
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
@@ -125,6 +125,19 @@ describe('backup and restore', () => {
     const res = cli(['backup', target, '--db', dbPath])
     expect(res.status).toBe(1)
     expect(res.stderr).toContain('exists: backups never overwrite a file')
+    expect(readFileSync(target, 'utf8')).toBe('precious')
+    const nowhere = cli(['backup', join(dir, 'no-such-folder', 'b.db'), '--db', dbPath])
+    expect(nowhere.status).toBe(1)
+    expect(nowhere.stderr).toContain('no-such-folder does not exist')
+
+    // Onto a new machine: restore makes the database's folder.
+    const good = join(dir, 'good.db')
+    expect(cli(['backup', good, '--db', dbPath]).status).toBe(0)
+    const elsewhere = join(dir, 'new-host', 'data', 'meterkit.db')
+    const fresh = cli(['restore', good, '--db', elsewhere])
+    expect(fresh.stderr).toBe('')
+    expect(fresh.stdout).toContain(`restored ${good} to ${elsewhere}: 0 events`)
+    expect(cli(['verify', '--db', elsewhere]).status).toBe(0)
 
     const damaged = join(dir, 'damaged.db')
     writeFileSync(damaged, Buffer.alloc(8192, 7))

@@ -23,6 +23,7 @@ export async function backupCommand(argv: string[]): Promise<number> {
   if (!existsSync(source)) throw new Error(`no database at ${source} (--db FILE names it)`)
   if (resolve(target) === resolve(source)) throw new Error('the backup FILE must not be the database itself')
   if (existsSync(target)) throw new Error(`${target} exists: backups never overwrite a file, choose a new name`)
+  if (!existsSync(dirname(resolve(target)))) throw new Error(`${dirname(resolve(target))} does not exist: make the folder for the backup first`)
 
   // Written beside the target and renamed into place once complete and synced: a FILE that
   // exists is a whole backup.

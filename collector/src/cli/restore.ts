@@ -1,7 +1,7 @@
 // `meterkit restore FILE [--db FILE]`: puts a backup in place of the database. The collector must
 // be stopped: restore takes the database's exclusive lock first and refuses while any process has
 // it open. The database it replaces is kept beside it, never deleted.
-import { copyFileSync, existsSync, renameSync, rmSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import Database from 'better-sqlite3'
@@ -38,6 +38,8 @@ export async function restoreCommand(argv: string[]): Promise<number> {
     rmSync(`${target}-wal`, { force: true })
     rmSync(`${target}-shm`, { force: true })
   }
+  // Restoring onto a new machine: the database's folder may not exist yet.
+  mkdirSync(dirname(resolve(target)), { recursive: true })
   const incoming = `${target}.restoring`
   copyFileSync(backup, incoming)
   syncFile(incoming)

@@ -12,7 +12,8 @@ export async function startCollector({ dbPath, adminKey = 'mk_sec_bench_admin_ke
   dbPath ??= join(mkdtempSync(join(tmpdir(), 'meterkit-bench-')), 'meterkit.db')
   const child = spawn(process.execPath, [CLI, 'start', '--port', String(port), '--db', dbPath, '--admin-key', adminKey], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ...env },
+    // Access logs at info would fill the bench's terminal; MK_LOG_LEVEL=info measures them.
+    env: { MK_LOG_LEVEL: 'warn', ...process.env, ...env },
   })
   const url = await new Promise((resolve, reject) => {
     let out = ''
