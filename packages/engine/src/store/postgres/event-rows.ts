@@ -179,26 +179,42 @@ export class PgEventRows extends PgEventReads implements EventRows {
    * append lock for the rest of the transaction (locks.ts): seqs commit in the order given.
    */
   async append(batch: IngestBatch): Promise<IngestOutcome[]> {
+    if (batch.events.length === 0) return []
+    await this.sql.run('events_append_lock', 'SELECT pg_advisory_xact_lock($1, $2)', [LOCK_NAMESPACE, APPEND_LOCK])
+    return this.appendLocked(batch)
+  }
+
+  /** `append` in a transaction that already holds the append lock. */
+  async appendLocked(batch: IngestBatch): Promise<IngestOutcome[]> {
     const { tenantId, source, receivedAtMs, events } = batch
     if (events.length === 0) return []
-    await this.sql.run('events_append_lock', 'SELECT pg_advisory_xact_lock($1, $2)', [LOCK_NAMESPACE, APPEND_LOCK])
     // Only ids not stored yet are inserted (the first of a repeated one): a conflicting row
-    // would take a seq and leave a gap.
+    // would take a seq and leave a gap. One index probe per id (the LIMIT keeps the subquery a
+    // probe): a table that grew since its statistics must not be planned as a scan of every event.
     const known = new Set((await this.sql.rows<{ id: string }>(
-      'events_known', 'SELECT id FROM events WHERE tenant_id = $1 AND id = ANY($2::text[])', [tenantId, events.map((e) => e.id)],
+      'events_known',
+      'SELECT k.id FROM unnest($2::text[]) AS k (id), LATERAL (SELECT 1 FROM events e WHERE e.tenant_id = $1 AND e.id = k.id LIMIT 1) AS hit',
+      [tenantId, events.map((e) => e.id)],
     )).map((r) => r.id))
     const candidates = events.filter((e) => !known.has(e.id) && (known.add(e.id), true))
-    // One statement for the candidates, numbered in the batch's order after the greatest seq.
+    // One statement for the candidates, numbered in the batch's order after the greatest seq
+    // (which the append lock keeps still), their customers created with them.
     const inserted = candidates.length === 0 ? [] : await this.sql.rows<{ id: string }>(
       'events_append',
-      `INSERT INTO events (seq, tenant_id, id, event, customer_id, ts, properties, reservation_id, source, received_at)
-       SELECT m.seq + e.n, $1, e.id, e.event, e.customer_id, e.ts, e.properties, e.reservation_id, $2, $3
-       FROM unnest($4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[]) WITH ORDINALITY
-         AS e (id, event, customer_id, ts, properties, reservation_id, n),
-         (SELECT coalesce(max(seq), 0) AS seq FROM events) AS m
-       ORDER BY e.n
-       ON CONFLICT (tenant_id, id) DO NOTHING
-       RETURNING id`,
+      `WITH stored AS (
+         INSERT INTO events (seq, tenant_id, id, event, customer_id, ts, properties, reservation_id, source, received_at)
+         SELECT m.seq + e.n, $1, e.id, e.event, e.customer_id, e.ts, e.properties, e.reservation_id, $2, $3
+         FROM unnest($4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[]) WITH ORDINALITY
+           AS e (id, event, customer_id, ts, properties, reservation_id, n),
+           (SELECT coalesce(max(seq), 0) AS seq FROM events) AS m
+         ORDER BY e.n
+         ON CONFLICT (tenant_id, id) DO NOTHING
+         RETURNING id, customer_id
+       ), customers AS (
+         INSERT INTO customers (tenant_id, id, created_at) SELECT DISTINCT $1::bigint, customer_id, $3::bigint FROM stored
+         ON CONFLICT (tenant_id, id) DO NOTHING
+       )
+       SELECT id FROM stored`,
       [
         tenantId, source, receivedAtMs,
         candidates.map((e) => e.id), candidates.map((e) => e.event), candidates.map((e) => e.customerId), candidates.map((e) => e.timestampMs),
@@ -208,23 +224,14 @@ export class PgEventRows extends PgEventReads implements EventRows {
     const fresh = new Set(inserted.map((r) => r.id))
     const outcomes: IngestOutcome[] = []
     const repeated: number[] = []
-    const newCustomers = new Set<string>()
     events.forEach((e, i) => {
       if (fresh.delete(e.id)) {
         outcomes.push('accepted')
-        newCustomers.add(e.customerId)
       } else {
         outcomes.push('duplicate')
         repeated.push(i)
       }
     })
-    if (newCustomers.size > 0) {
-      await this.sql.run(
-        'events_append_customers',
-        'INSERT INTO customers (tenant_id, id, created_at) SELECT $1, unnest($2::text[]), $3 ON CONFLICT (tenant_id, id) DO NOTHING',
-        [tenantId, [...newCustomers], receivedAtMs],
-      )
-    }
     if (repeated.length > 0) {
       const stored = await this.sql.rows<StoredContent>(
         'events_stored_content',
