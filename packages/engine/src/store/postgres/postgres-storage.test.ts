@@ -173,14 +173,18 @@ describe.skipIf(available !== true)('PostgreSQL store mechanics', () => {
     const start = await a.storage.transaction('read', async (tx) => tx.events.maxSeq())
     // PostgreSQL text holds no NUL: this batch fails in the database.
     const bad = { ...batch('bad', 1), events: [{ ...validEvent({ id: 'bad-0' }), propertiesJson: '{"a":"\u0000"}' }] }
-    const results = await Promise.allSettled([a.storage.append(batch('g1', 2)), a.storage.append(batch('g2', 2)), a.storage.append(bad), a.storage.append(batch('g3', 2)), a.storage.append(batch('g1', 1))])
-    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled'])
+    const otherContent = { ...batch('g2', 1), events: [validEvent({ id: 'g2-0', customerId: 'cus_other' })] }
+    const results = await Promise.allSettled([
+      a.storage.append(batch('g1', 2)), a.storage.append(batch('g2', 2)), a.storage.append(bad), a.storage.append(batch('g3', 2)),
+      a.storage.append(batch('g1', 1)), a.storage.append(batch('g1', 1, 2)), a.storage.append(otherContent),
+    ])
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled'])
     expect(results.filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<string[]>).value)).toEqual([
-      ['accepted', 'accepted'], ['accepted', 'accepted'], ['accepted', 'accepted'], ['duplicate'],
+      ['accepted', 'accepted'], ['accepted', 'accepted'], ['accepted', 'accepted'], ['duplicate'], ['accepted'], ['conflict'],
     ])
     const stored = await a.storage.transaction('read', async (tx) => tx.events.range(start, start + 100))
-    expect(stored.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6].map((k) => start + k))
-    expect(stored.map((e) => e.id).sort()).toEqual(['g1-0', 'g1-1', 'g2-0', 'g2-1', 'g3-0', 'g3-1'])
+    expect(stored.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7].map((k) => start + k))
+    expect(stored.map((e) => `${e.tenantId}:${e.id}`).sort()).toEqual(['1:g1-0', '1:g1-1', '1:g2-0', '1:g2-1', '1:g3-0', '1:g3-1', '2:g1-0'])
   })
 
   it('a transaction that a deadlock aborts runs again and commits', async () => {

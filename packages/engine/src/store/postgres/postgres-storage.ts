@@ -27,11 +27,7 @@ export interface PostgresStorageOptions {
 export class PostgresStorage implements Storage {
   private readonly maxAttempts: number
   private readonly caches: PgTxCaches = { configs: new Map() }
-  private readonly appends = new AppendGroups((batches) => this.attempts('append', async (tx) => {
-    const outcomes: IngestOutcome[][] = []
-    for (const batch of batches) outcomes.push(await tx.events.appendLocked(batch))
-    return outcomes
-  }))
+  private readonly appends = new AppendGroups((batches) => this.attempts('append', (tx) => tx.events.appendGroup(batches)))
   /** Write transactions of this process queue here, so that at most one connection waits on the lock. */
   private writeTail: Promise<unknown> = Promise.resolve()
 
