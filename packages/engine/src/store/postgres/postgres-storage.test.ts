@@ -244,6 +244,7 @@ describe.skipIf(available !== true)('PostgreSQL store mechanics', () => {
     const err = await doomed.catch((e: unknown) => e)
     expect(isStoreUnavailable(err)).toBe(true)
     expect((err as Error).message).toMatch(/^store unavailable: PostgreSQL at 127\.0\.0\.1:5432\/mk_/)
+    await a.storage.ping()
     await a.storage.transaction('write', async (tx) => tx.watermarks.set('credits', 5))
     expect(await b.storage.transaction('read', async (tx) => tx.watermarks.get('credits'))).toBe(5)
   })
@@ -263,6 +264,8 @@ describe('PostgreSQL store unreachable', () => {
       const err = await storage.transaction('read', async (tx) => tx.events.maxSeq()).catch((e: unknown) => e)
       expect(isStoreUnavailable(err)).toBe(true)
       expect((err as Error).cause).toBeInstanceOf(Error)
+      expect(isStoreUnavailable(await storage.ping().catch((e: unknown) => e))).toBe(true)
+      expect(isStoreUnavailable(await storage.append({ tenantId: 1, source: 'server', receivedAtMs: 0, events: [validEvent({ id: 'x' })] }).catch((e: unknown) => e))).toBe(true)
     } finally {
       await pool.end()
     }

@@ -59,6 +59,15 @@ export class PostgresStorage implements Storage {
     return this.appends.submit(batch)
   }
 
+  /** Resolves when the database answers a query; a StoreUnavailableError otherwise (readiness probes). */
+  async ping(): Promise<void> {
+    try {
+      await this.pool.query('SELECT 1')
+    } catch (err) {
+      throw storeError(err, this.url)
+    }
+  }
+
   private async attempts<T>(mode: Mode, fn: (tx: PgTx) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
