@@ -179,62 +179,75 @@ export class PgEventRows extends PgEventReads implements EventRows {
    * append lock for the rest of the transaction (locks.ts): seqs commit in the order given.
    */
   async append(batch: IngestBatch): Promise<IngestOutcome[]> {
-    const { tenantId, source, receivedAtMs, events } = batch
-    if (events.length === 0) return []
+    if (batch.events.length === 0) return []
     await this.sql.run('events_append_lock', 'SELECT pg_advisory_xact_lock($1, $2)', [LOCK_NAMESPACE, APPEND_LOCK])
+    return this.appendLocked(batch)
+  }
+
+  /** `append` in a transaction that already holds the append lock. */
+  async appendLocked(batch: IngestBatch): Promise<IngestOutcome[]> {
+    return (await this.appendGroup([batch]))[0]!
+  }
+
+  /**
+   * Several batches in a transaction that holds the append lock, in three statements whatever
+   * their number (group commit): which ids are stored already, the insert of the others, and the
+   * stored content of repeated ids. Later batches see the earlier ones' events as stored.
+   */
+  async appendGroup(batches: readonly IngestBatch[]): Promise<IngestOutcome[][]> {
+    const rows = batches.flatMap((b) => b.events.map((e) => ({ b, e, key: `${b.tenantId}\u0000${e.id}` }))).map((r, i) => ({ ...r, i }))
+    if (rows.length === 0) return batches.map(() => [])
     // Only ids not stored yet are inserted (the first of a repeated one): a conflicting row
-    // would take a seq and leave a gap.
-    const known = new Set((await this.sql.rows<{ id: string }>(
-      'events_known', 'SELECT id FROM events WHERE tenant_id = $1 AND id = ANY($2::text[])', [tenantId, events.map((e) => e.id)],
-    )).map((r) => r.id))
-    const candidates = events.filter((e) => !known.has(e.id) && (known.add(e.id), true))
-    // One statement for the candidates, numbered in the batch's order after the greatest seq.
-    const inserted = candidates.length === 0 ? [] : await this.sql.rows<{ id: string }>(
+    // would take a seq and leave a gap. One index probe per id (the LIMIT keeps the subquery a
+    // probe): a table that grew since its statistics must not be planned as a scan of every event.
+    const known = new Set((await this.sql.rows<{ tenant_id: number; id: string }>(
+      'events_known',
+      `SELECT k.tenant_id, k.id FROM unnest($1::bigint[], $2::text[]) AS k (tenant_id, id),
+         LATERAL (SELECT 1 FROM events e WHERE e.tenant_id = k.tenant_id AND e.id = k.id LIMIT 1) AS hit`,
+      [rows.map((r) => r.b.tenantId), rows.map((r) => r.e.id)],
+    )).map((r) => `${r.tenant_id}\u0000${r.id}`))
+    const candidates = rows.filter((r) => !known.has(r.key) && (known.add(r.key), true))
+    // One statement for the candidates, numbered in order after the greatest seq (which the
+    // append lock keeps still), their customers created with them.
+    const inserted = candidates.length === 0 ? [] : await this.sql.rows<{ tenant_id: number; id: string }>(
       'events_append',
-      `INSERT INTO events (seq, tenant_id, id, event, customer_id, ts, properties, reservation_id, source, received_at)
-       SELECT m.seq + e.n, $1, e.id, e.event, e.customer_id, e.ts, e.properties, e.reservation_id, $2, $3
-       FROM unnest($4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[]) WITH ORDINALITY
-         AS e (id, event, customer_id, ts, properties, reservation_id, n),
-         (SELECT coalesce(max(seq), 0) AS seq FROM events) AS m
-       ORDER BY e.n
-       ON CONFLICT (tenant_id, id) DO NOTHING
-       RETURNING id`,
+      `WITH stored AS (
+         INSERT INTO events (seq, tenant_id, id, event, customer_id, ts, properties, reservation_id, source, received_at)
+         SELECT m.seq + e.n, e.tenant_id, e.id, e.event, e.customer_id, e.ts, e.properties, e.reservation_id, e.source, e.received_at
+         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::bigint[]) WITH ORDINALITY
+           AS e (tenant_id, id, event, customer_id, ts, properties, reservation_id, source, received_at, n),
+           (SELECT coalesce(max(seq), 0) AS seq FROM events) AS m
+         ORDER BY e.n
+         ON CONFLICT (tenant_id, id) DO NOTHING
+         RETURNING tenant_id, id, customer_id, received_at
+       ), customers AS (
+         INSERT INTO customers (tenant_id, id, created_at)
+         SELECT DISTINCT ON (tenant_id, customer_id) tenant_id, customer_id, received_at FROM stored ORDER BY tenant_id, customer_id, received_at
+         ON CONFLICT (tenant_id, id) DO NOTHING
+       )
+       SELECT tenant_id, id FROM stored`,
       [
-        tenantId, source, receivedAtMs,
-        candidates.map((e) => e.id), candidates.map((e) => e.event), candidates.map((e) => e.customerId), candidates.map((e) => e.timestampMs),
-        candidates.map((e) => e.propertiesJson), candidates.map((e) => e.reservationId ?? null),
+        candidates.map((r) => r.b.tenantId), candidates.map((r) => r.e.id), candidates.map((r) => r.e.event), candidates.map((r) => r.e.customerId),
+        candidates.map((r) => r.e.timestampMs), candidates.map((r) => r.e.propertiesJson), candidates.map((r) => r.e.reservationId ?? null),
+        candidates.map((r) => r.b.source), candidates.map((r) => r.b.receivedAtMs),
       ],
     )
-    const fresh = new Set(inserted.map((r) => r.id))
-    const outcomes: IngestOutcome[] = []
-    const repeated: number[] = []
-    const newCustomers = new Set<string>()
-    events.forEach((e, i) => {
-      if (fresh.delete(e.id)) {
-        outcomes.push('accepted')
-        newCustomers.add(e.customerId)
-      } else {
-        outcomes.push('duplicate')
-        repeated.push(i)
-      }
-    })
-    if (newCustomers.size > 0) {
-      await this.sql.run(
-        'events_append_customers',
-        'INSERT INTO customers (tenant_id, id, created_at) SELECT $1, unnest($2::text[]), $3 ON CONFLICT (tenant_id, id) DO NOTHING',
-        [tenantId, [...newCustomers], receivedAtMs],
-      )
-    }
+    const fresh = new Set(inserted.map((r) => `${r.tenant_id}\u0000${r.id}`))
+    const repeated = rows.filter((r) => !fresh.delete(r.key))
+    const stored = new Map<string, StoredContent>()
     if (repeated.length > 0) {
-      const stored = await this.sql.rows<StoredContent>(
+      const found = await this.sql.rows<StoredContent & { tenant_id: number }>(
         'events_stored_content',
-        'SELECT id, event, customer_id, ts, properties, reservation_id FROM events WHERE tenant_id = $1 AND id = ANY($2::text[])',
-        [tenantId, repeated.map((i) => events[i]!.id)],
+        `SELECT x.tenant_id, x.id, x.event, x.customer_id, x.ts, x.properties, x.reservation_id FROM unnest($1::bigint[], $2::text[]) AS k (tenant_id, id),
+           LATERAL (SELECT * FROM events e WHERE e.tenant_id = k.tenant_id AND e.id = k.id LIMIT 1) AS x`,
+        [repeated.map((r) => r.b.tenantId), repeated.map((r) => r.e.id)],
       )
-      const byId = new Map(stored.map((s) => [s.id, s]))
-      for (const i of repeated) if (!sameContent(byId.get(events[i]!.id)!, events[i]!)) outcomes[i] = 'conflict'
+      for (const f of found) stored.set(`${f.tenant_id}\u0000${f.id}`, f)
     }
-    return outcomes
+    const outcomes = rows.map((): IngestOutcome => 'accepted')
+    for (const r of repeated) outcomes[r.i] = sameContent(stored.get(r.key)!, r.e) ? 'duplicate' : 'conflict'
+    let next = 0
+    return batches.map((b) => outcomes.slice(next, (next += b.events.length)))
   }
 }
 

@@ -169,6 +169,24 @@ describe.skipIf(available !== true)('PostgreSQL store mechanics', () => {
     expect(new Set(folded).size).toBe(folded.length)
   })
 
+  it('appends that arrive together share a transaction, and a batch that fails sinks only itself', async () => {
+    const start = await a.storage.transaction('read', async (tx) => tx.events.maxSeq())
+    // PostgreSQL text holds no NUL: this batch fails in the database.
+    const bad = { ...batch('bad', 1), events: [{ ...validEvent({ id: 'bad-0' }), propertiesJson: '{"a":"\u0000"}' }] }
+    const otherContent = { ...batch('g2', 1), events: [validEvent({ id: 'g2-0', customerId: 'cus_other' })] }
+    const results = await Promise.allSettled([
+      a.storage.append(batch('g1', 2)), a.storage.append(batch('g2', 2)), a.storage.append(bad), a.storage.append(batch('g3', 2)),
+      a.storage.append(batch('g1', 1)), a.storage.append(batch('g1', 1, 2)), a.storage.append(otherContent),
+    ])
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled'])
+    expect(results.filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<string[]>).value)).toEqual([
+      ['accepted', 'accepted'], ['accepted', 'accepted'], ['accepted', 'accepted'], ['duplicate'], ['accepted'], ['conflict'],
+    ])
+    const stored = await a.storage.transaction('read', async (tx) => tx.events.range(start, start + 100))
+    expect(stored.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7].map((k) => start + k))
+    expect(stored.map((e) => `${e.tenantId}:${e.id}`).sort()).toEqual(['1:g1-0', '1:g1-1', '1:g2-0', '1:g2-1', '1:g3-0', '1:g3-1', '2:g1-0'])
+  })
+
   it('a transaction that a deadlock aborts runs again and commits', async () => {
     await admin.query("INSERT INTO customers (tenant_id, id, created_at) VALUES (9, 'x', 0), (9, 'y', 0) ON CONFLICT DO NOTHING")
     const outside = await admin.connect()
@@ -226,6 +244,7 @@ describe.skipIf(available !== true)('PostgreSQL store mechanics', () => {
     const err = await doomed.catch((e: unknown) => e)
     expect(isStoreUnavailable(err)).toBe(true)
     expect((err as Error).message).toMatch(/^store unavailable: PostgreSQL at 127\.0\.0\.1:5432\/mk_/)
+    await a.storage.ping()
     await a.storage.transaction('write', async (tx) => tx.watermarks.set('credits', 5))
     expect(await b.storage.transaction('read', async (tx) => tx.watermarks.get('credits'))).toBe(5)
   })
@@ -245,6 +264,8 @@ describe('PostgreSQL store unreachable', () => {
       const err = await storage.transaction('read', async (tx) => tx.events.maxSeq()).catch((e: unknown) => e)
       expect(isStoreUnavailable(err)).toBe(true)
       expect((err as Error).cause).toBeInstanceOf(Error)
+      expect(isStoreUnavailable(await storage.ping().catch((e: unknown) => e))).toBe(true)
+      expect(isStoreUnavailable(await storage.append({ tenantId: 1, source: 'server', receivedAtMs: 0, events: [validEvent({ id: 'x' })] }).catch((e: unknown) => e))).toBe(true)
     } finally {
       await pool.end()
     }

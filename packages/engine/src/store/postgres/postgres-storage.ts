@@ -7,7 +7,8 @@
 import type pg from 'pg'
 import type { IngestBatch, IngestOutcome } from '../port.js'
 import type { Storage, TransactionMode } from '../storage.js'
-import { LOCK_NAMESPACE, WRITE_LOCK } from './locks.js'
+import { AppendGroups } from './append-groups.js'
+import { APPEND_LOCK, LOCK_NAMESPACE, WRITE_LOCK } from './locks.js'
 import { storeError } from './connection.js'
 import { Sql } from './sql.js'
 import { type PgTx, type PgTxCaches, pgTx } from './pg-tx.js'
@@ -26,6 +27,7 @@ export interface PostgresStorageOptions {
 export class PostgresStorage implements Storage {
   private readonly maxAttempts: number
   private readonly caches: PgTxCaches = { configs: new Map() }
+  private readonly appends = new AppendGroups((batches) => this.attempts('append', (tx) => tx.events.appendGroup(batches)))
   /** Write transactions of this process queue here, so that at most one connection waits on the lock. */
   private writeTail: Promise<unknown> = Promise.resolve()
 
@@ -47,13 +49,23 @@ export class PostgresStorage implements Storage {
   }
 
   /**
-   * Stores an ingest batch in a transaction of its own that holds only the append lock, not the
-   * write lock: ingest never waits behind a billing run or a fold, and appends of every process
-   * still commit their seqs in order (locks.ts). Duplicates and conflicts are told apart as in
-   * `tx.events.append`.
+   * Stores an ingest batch in a transaction that holds only the append lock, not the write lock:
+   * ingest never waits behind a billing run or a fold, and appends of every process still commit
+   * their seqs in order (locks.ts). Batches that arrive together share a transaction (group
+   * commit). Duplicates and conflicts are told apart as in `tx.events.append`.
    */
   append(batch: IngestBatch): Promise<IngestOutcome[]> {
-    return this.attempts('append', (tx) => tx.events.append(batch))
+    if (batch.events.length === 0) return Promise.resolve([])
+    return this.appends.submit(batch)
+  }
+
+  /** Resolves when the database answers a query; a StoreUnavailableError otherwise (readiness probes). */
+  async ping(): Promise<void> {
+    try {
+      await this.pool.query('SELECT 1')
+    } catch (err) {
+      throw storeError(err, this.url)
+    }
   }
 
   private async attempts<T>(mode: Mode, fn: (tx: PgTx) => Promise<T>): Promise<T> {
@@ -79,6 +91,7 @@ export class PostgresStorage implements Storage {
         await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
       } else if (mode === 'append') {
         await client.query('BEGIN ISOLATION LEVEL READ COMMITTED')
+        await client.query({ name: 'mk_append_lock', text: 'SELECT pg_advisory_xact_lock($1, $2)', values: [LOCK_NAMESPACE, APPEND_LOCK] })
       } else {
         await client.query('BEGIN ISOLATION LEVEL READ COMMITTED')
         await client.query({ name: 'mk_write_lock', text: 'SELECT pg_advisory_xact_lock($1, $2)', values: [LOCK_NAMESPACE, WRITE_LOCK] })
