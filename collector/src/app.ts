@@ -25,7 +25,7 @@ import { invoiceRoutes } from './routes/invoices.js'
 import { keyRoutes } from './routes/keys.js'
 import { subscriptionRoutes } from './routes/subscriptions.js'
 import { webhookRoutes } from './routes/webhooks.js'
-import { streamRoute } from './routes/stream.js'
+import { streamRoutes } from './routes/stream.js'
 import { LiveHub, type LiveTimers, UsageSource } from './live/index.js'
 import { BalanceSource } from './live/balance-source.js'
 import { TenantConfigs } from './tenant-configs.js'
@@ -154,7 +154,7 @@ export function createApp(deps: AppDeps) {
   app.use('/v1/*', authenticate({ keys: ctx.keys, tokens: ctx.tokens, origins, clock }))
   app.route('/v1/events', eventRoutes(ctx))
   app.route('/v1/customer-tokens', customerTokenRoutes(ctx))
-  app.get('/v1/customers/:id/stream', streamRoute(ctx))
+  app.route('/v1/customers', streamRoutes(ctx))
   app.route('/v1/keys', keyRoutes(ctx))
   app.route('/v1/config', configRoutes(ctx))
   app.route('/v1/customers', customerRoutes(ctx))

@@ -56,17 +56,20 @@ function jsonBody(spec: RouteConfig, options: RouteOptions): MiddlewareHandler |
   const schema = declared !== undefined && 'schema' in declared ? declared.schema as z.ZodType : undefined
   if (schema === undefined) return undefined
   const expected = types.length === 1 ? types[0] : `${types.slice(0, -1).join(', ')} or ${types.at(-1)}`
+  const required = body.required === true
   return async (c, next) => {
+    const checkType = () => {
+      if (types.includes(mediaType(c.req.header('content-type')))) return
+      const got = types.length > 1 ? ` (got "${c.req.header('content-type') ?? ''}")` : ''
+      throw new HttpError('unsupported_media_type', `Content-Type must be ${expected}${got}`)
+    }
+    // A body that must be JSON is refused for its type before it is read; one that may be empty
+    // is read first, since an empty body needs no type.
+    if (required) checkType()
     const text = await readBodyText(c.req.raw, options.bodyLimitBytes ?? MAX_BATCH_BYTES)
-    let value: unknown
-    if (text.trim() === '' && body.required !== true) {
-      value = {}
-    } else {
-      const type = mediaType(c.req.header('content-type'))
-      if (!types.includes(type)) {
-        const got = types.length > 1 ? ` (got "${c.req.header('content-type') ?? ''}")` : ''
-        throw new HttpError('unsupported_media_type', `Content-Type must be ${expected}${got}`)
-      }
+    let value: unknown = {}
+    if (required || text.trim() !== '') {
+      checkType()
       value = parseJson(text)
     }
     const parsed = await schema.safeParseAsync(value)

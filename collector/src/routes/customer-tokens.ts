@@ -10,12 +10,10 @@ import {
   MAX_EVENT_NAME_LENGTH,
   formatTimestamp,
 } from '@meterkit/protocol'
-import { Hono } from 'hono'
-import { z } from 'zod'
+import { z } from '@hono/zod-openapi'
 import type { AppContext } from '../app.js'
 import { HttpError } from '../http-error.js'
-import type { AuthEnv } from '../middleware/auth.js'
-import { readJsonBody } from './json.js'
+import { api, body, json, route, timestamp } from '../openapi/index.js'
 
 // A lone surrogate cannot be encoded in the token: it would come back as another customer id.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
@@ -31,13 +29,24 @@ const tokenSchema = z.object({
   }).strict().optional(),
 }).strict()
 
-export function customerTokenRoutes(ctx: AppContext) {
-  const app = new Hono<AuthEnv>()
+const mintedSchema = z.object({
+  token: z.string().meta({ description: 'The customer token, `mk_ct_…`; give it to that customer\'s browser' }),
+  customerId: z.string(),
+  expiresAt: timestamp,
+})
 
-  app.post('/', async (c) => {
+export function customerTokenRoutes(ctx: AppContext) {
+  const app = api()
+
+  route(app, {
+    method: 'post', path: '/', tags: ['Access'], summary: 'Mint a customer token',
+    description: `A token for one customer's browser, valid ${DEFAULT_CUSTOMER_TOKEN_TTL_SECONDS} s by default and at most ${MAX_CUSTOMER_TOKEN_TTL_SECONDS} s. It reads that customer's usage, balance, entitlements, stream and quotes; with \`ingest.events\` it also sends those events for that customer (stored with source \`browser\`). The customer is created if the tenant has not seen it. Minting with \`ingest\` needs a key with the ingest scope.`,
+    request: { body: body(tokenSchema) },
+    responses: { 200: json(mintedSchema, 'The token') },
+  }, async (c) => {
     const principal = c.get('principal')
     if (principal.kind !== 'secret') throw new HttpError('forbidden', 'customer tokens are minted with a secret key')
-    const input = await readJsonBody(c.req.raw, tokenSchema)
+    const input = c.req.valid('json')
     // A key hands a browser no more than it holds: sending events needs the ingest scope.
     if (input.ingest !== undefined && !hasScope(principal.scopes, 'ingest')) {
       throw new HttpError('forbidden', 'ingest: a token that sends events is minted by a key with the ingest scope', { scope: 'ingest' })

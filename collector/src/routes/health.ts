@@ -1,12 +1,27 @@
 // Liveness, readiness and Prometheus metrics; no key needed.
+import { z } from '@hono/zod-openapi'
 import { errorBody } from '@meterkit/protocol'
-import { Hono } from 'hono'
 import type { AppContext } from '../app.js'
+import { api, errorResponse, json, route } from '../openapi/index.js'
+
+const tags = ['Operations']
 
 export function healthRoutes(ctx: AppContext) {
-  const app = new Hono()
-  app.get('/healthz', (c) => c.json({ status: 'ok' }))
-  app.get('/readyz', async (c) => {
+  const app = api()
+
+  route(app, {
+    method: 'get', path: '/healthz', tags, summary: 'Liveness',
+    responses: { 200: json(z.object({ status: z.literal('ok') }), 'The process answers') },
+  }, (c) => c.json({ status: 'ok' }))
+
+  route(app, {
+    method: 'get', path: '/readyz', tags, summary: 'Readiness',
+    description: 'Ready when the store answers and accepts writes and the collector is not shutting down: a load balancer sends traffic only to a collector that can commit it.',
+    responses: {
+      200: json(z.object({ status: z.literal('ready') }), 'Ready for traffic'),
+      503: errorResponse(503),
+    },
+  }, async (c) => {
     if (!ctx.isAccepting()) return c.json(errorBody('unavailable', 'shutting down'), 503)
     const problem = ctx.writeHealth.problem()
     if (problem !== undefined) return c.json(errorBody('unavailable', `the store refused a write: ${problem}`), 503)
@@ -17,8 +32,13 @@ export function healthRoutes(ctx: AppContext) {
     }
     return c.json({ status: 'ready' })
   })
-  app.get('/metrics', async (c) => {
+
+  route(app, {
+    method: 'get', path: '/metrics', tags, summary: 'Prometheus metrics',
+    responses: { 200: { description: 'The Prometheus text exposition format', content: { 'text/plain': { schema: z.string() } } } },
+  }, async (c) => {
     return c.text(await ctx.metrics.registry.metrics(), 200, { 'content-type': ctx.metrics.registry.contentType })
   })
+
   return app
 }

@@ -2,20 +2,31 @@
 // A key mints only keys with scopes it holds, and a test key only test keys.
 import { type ApiKeyRecord, KEY_SCOPES, canMint, issueSecretKey } from '@meterkit/engine'
 import { formatTimestamp, parseRfc3339 } from '@meterkit/protocol'
-import { Hono } from 'hono'
-import { z } from 'zod'
+import { z } from '@hono/zod-openapi'
 import type { AppContext } from '../app.js'
 import { HttpError } from '../http-error.js'
-import type { AuthEnv } from '../middleware/auth.js'
-import { readJsonBody } from './json.js'
-import { instantSchema } from './subscriptions.js'
+import { api, instant, json, optionalBody, page, pathParams, route, timestamp } from '../openapi/index.js'
+
+const tags = ['Access']
 
 export const createKeySchema = z.object({
   name: z.string().max(200).optional(),
-  scopes: z.array(z.enum(KEY_SCOPES)).min(1, 'must list at least one scope (or leave scopes out for admin)').optional(),
-  expiresAt: instantSchema.optional(),
-  mode: z.enum(['live', 'test']).optional(),
+  scopes: z.array(z.enum(KEY_SCOPES)).min(1, 'must list at least one scope (or leave scopes out for admin)').optional()
+    .meta({ description: 'Default `["admin"]`. A key creates only keys with scopes it holds.' }),
+  expiresAt: instant.optional(),
+  mode: z.enum(['live', 'test']).optional().meta({ description: 'Default: the mode of the key that creates it; a test key creates test keys only' }),
 }).strict()
+
+const keySchema = z.object({
+  id: z.string(),
+  name: z.string().nullable(),
+  scopes: z.array(z.enum(KEY_SCOPES)),
+  mode: z.enum(['live', 'test']),
+  createdAt: timestamp,
+  expiresAt: timestamp.nullable(),
+  revokedAt: timestamp.nullable(),
+  lastUsedAt: timestamp.nullable().meta({ description: 'Written at most once a minute per collector process' }),
+}).meta({ id: 'ApiKey' })
 
 const time = (ms: number | null) => (ms === null ? null : formatTimestamp(ms))
 
@@ -34,12 +45,17 @@ export function keyJson(record: ApiKeyRecord) {
 }
 
 export function keyRoutes(ctx: AppContext) {
-  const app = new Hono<AuthEnv>()
+  const app = api()
 
-  app.post('/', async (c) => {
+  route(app, {
+    method: 'post', path: '/', tags, summary: 'Create a secret key',
+    description: 'The key is in this answer only: the collector keeps its hash.',
+    request: { body: optionalBody(createKeySchema) },
+    responses: { 201: json(keySchema.extend({ key: z.string().meta({ description: 'The secret key, `mk_sec_…` (or `mk_test_…`), shown this once' }) }), 'The new key') },
+  }, async (c) => {
     const principal = c.get('principal')
     if (principal.kind !== 'secret') throw new HttpError('forbidden', 'keys are created with a secret key')
-    const input = await readJsonBody(c.req.raw, createKeySchema, { allowEmpty: true })
+    const input = c.req.valid('json')
     const nowMs = ctx.clock.now()
     const scopes = input.scopes ?? ['admin']
     if (!canMint(principal.scopes, scopes)) {
@@ -53,13 +69,22 @@ export function keyRoutes(ctx: AppContext) {
     return c.json({ ...keyJson(record), key }, 201)
   })
 
-  app.get('/', async (c) => {
+  route(app, {
+    method: 'get', path: '/', tags, summary: 'List secret keys',
+    description: 'Every key of the tenant, revoked ones included; never a secret or a hash.',
+    responses: { 200: json(page(keySchema), 'The keys, on one page') },
+  }, async (c) => {
     const keys = await ctx.store.listApiKeys(c.get('principal').tenantId)
     return c.json({ data: keys.map(keyJson), nextCursor: null })
   })
 
-  app.delete('/:id', async (c) => {
-    const id = c.req.param('id')
+  route(app, {
+    method: 'delete', path: '/{id}', tags, summary: 'Revoke a secret key',
+    description: 'The key stops working at once in this process, and within the key cache\'s lifetime (5 s by default) in others; its customer tokens stop with it.',
+    request: { params: pathParams('id') },
+    responses: { 200: json(z.object({ id: z.string(), revoked: z.literal(true) }), 'Revoked') },
+  }, async (c) => {
+    const id = c.req.valid('param').id
     if (!(await ctx.store.revokeApiKey(c.get('principal').tenantId, id, ctx.clock.now()))) {
       throw new HttpError('not_found', 'no key with this id')
     }

@@ -3,12 +3,12 @@
 import { randomBytes } from 'node:crypto'
 import type { StoredWebhookEndpoint } from '@meterkit/engine'
 import { WEBHOOK_EVENTS, formatTimestamp } from '@meterkit/protocol'
-import { Hono } from 'hono'
-import { z } from 'zod'
+import { z } from '@hono/zod-openapi'
 import type { AppContext } from '../app.js'
 import { HttpError } from '../http-error.js'
-import type { AuthEnv } from '../middleware/auth.js'
-import { readJsonBody } from './json.js'
+import { api, body, errors, json, page, pathParams, route, timestamp } from '../openapi/index.js'
+
+const tags = ['Webhooks']
 
 /** Endpoints per tenant at most: each event is written once per subscribed endpoint. */
 export const MAX_WEBHOOK_ENDPOINTS = 50
@@ -16,8 +16,11 @@ export const MAX_WEBHOOK_ENDPOINTS = 50
 export const endpointSchema = z.object({
   url: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).max(2048),
   events: z.array(z.enum(WEBHOOK_EVENTS)).min(1, 'must list at least one event type'),
-  secret: z.string().min(16, 'must be at least 16 characters').max(256).optional(),
+  secret: z.string().min(16, 'must be at least 16 characters').max(256).optional()
+    .meta({ description: 'The signing secret; default a new `whsec_…` one, answered this once' }),
 }).strict()
+
+const endpointView = z.object({ id: z.string(), url: z.string(), events: z.array(z.enum(WEBHOOK_EVENTS)), createdAt: timestamp }).meta({ id: 'WebhookEndpoint' })
 
 /** An endpoint as listed: never its secret. */
 export function endpointJson(e: StoredWebhookEndpoint) {
@@ -30,11 +33,19 @@ function newEndpointSecret(): string {
 }
 
 export function webhookEndpointRoutes(ctx: AppContext) {
-  const app = new Hono<AuthEnv>()
+  const app = api()
 
-  app.post('/', async (c) => {
+  route(app, {
+    method: 'post', path: '/', tags, summary: 'Register a webhook endpoint',
+    description: `Deliveries of the listed event types go to the URL, signed the Standard Webhooks way. A URL that is or resolves to a loopback, link-local or private address is refused, here and at each connection. At most ${MAX_WEBHOOK_ENDPOINTS} endpoints a tenant.`,
+    request: { body: body(endpointSchema) },
+    responses: {
+      201: json(endpointView.extend({ secret: z.string().optional().meta({ description: 'The generated secret, when none was given' }) }), 'The endpoint'),
+      ...errors('conflict'),
+    },
+  }, async (c) => {
     const tenantId = c.get('principal').tenantId
-    const input = await readJsonBody(c.req.raw, endpointSchema)
+    const input = c.req.valid('json')
     const judged = await ctx.webhookUrls.judge(input.url)
     if (!judged.ok) throw new HttpError('invalid_body', `url: ${judged.reason}`, [{ path: ['url'], message: judged.reason }])
     if ((await ctx.store.webhooks.listEndpoints(tenantId)).length >= MAX_WEBHOOK_ENDPOINTS) {
@@ -46,13 +57,21 @@ export function webhookEndpointRoutes(ctx: AppContext) {
     return c.json({ ...endpointJson(endpoint), ...(input.secret === undefined ? { secret } : {}) }, 201)
   })
 
-  app.get('/', async (c) => {
+  route(app, {
+    method: 'get', path: '/', tags, summary: 'List webhook endpoints',
+    description: 'The endpoints registered over the API (those of the configuration are in GET /v1/config); never their secrets.',
+    responses: { 200: json(page(endpointView), 'The endpoints, on one page') },
+  }, async (c) => {
     const endpoints = await ctx.store.webhooks.listEndpoints(c.get('principal').tenantId)
     return c.json({ data: endpoints.map(endpointJson), nextCursor: null })
   })
 
-  app.delete('/:id', async (c) => {
-    const id = c.req.param('id')
+  route(app, {
+    method: 'delete', path: '/{id}', tags, summary: 'Delete a webhook endpoint',
+    request: { params: pathParams('id') },
+    responses: { 200: json(z.object({ id: z.string(), deleted: z.literal(true) }), 'Deleted') },
+  }, async (c) => {
+    const id = c.req.valid('param').id
     if (!(await ctx.store.webhooks.deleteEndpoint(c.get('principal').tenantId, id))) throw new HttpError('not_found', 'no webhook endpoint with this id')
     return c.json({ id, deleted: true })
   })
