@@ -31,6 +31,18 @@ describe('the OpenAPI document', () => {
     expect(doc.components.schemas.Error).toBeDefined()
   })
 
+  test('holds every route the app serves', () => {
+    const served = new Set(
+      t.app.routes
+        .filter((r) => r.method !== 'ALL')
+        .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:([^/]+)/g, '{$1}')}`),
+    )
+    const documented = new Set(Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item).map((method) => `${method} ${path}`)))
+    const missing = [...served].filter((r) => !documented.has(r))
+    expect(missing, 'routes served but not in the document: declare them with route() (collector/README.md, "How to add a route")').toEqual([])
+    expect([...documented].filter((r) => !served.has(r))).toEqual([])
+  })
+
   test('every operation has a tag, a summary and an error answer', () => {
     for (const [path, item] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(item)) {
@@ -39,5 +51,18 @@ describe('the OpenAPI document', () => {
         if (path.startsWith('/v1/')) expect(op.responses['401'], `${method} ${path}: 401`).toBeDefined()
       }
     }
+  })
+
+  test('who may call an operation is read from the authentication tables', () => {
+    const usage = doc.paths['/v1/customers/{id}/usage']!.get!
+    expect(usage.security).toEqual([{ secretKey: [] }, { customerToken: [] }])
+    expect(usage['x-required-scope']).toBe('read')
+    const events = doc.paths['/v1/events']!.post!
+    expect(events.security).toEqual([{ secretKey: [] }, { customerToken: [] }, { customerTokenQuery: [] }])
+    expect(events['x-required-scope']).toBe('ingest')
+    const config = doc.paths['/v1/config']!.put!
+    expect(config.security).toEqual([{ secretKey: [] }])
+    expect(config['x-required-scope']).toBe('admin')
+    expect(doc.paths['/healthz']!.get!.security).toEqual([])
   })
 })

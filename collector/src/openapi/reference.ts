@@ -7,6 +7,15 @@ import { api, route } from './route.js'
 
 const REDOC_BUNDLE = createRequire(import.meta.url).resolve('redoc/bundles/redoc.standalone.js')
 
+// The only address the bundle reaches out to: the sidebar's Redocly logo. An empty image instead,
+// so the page asks nothing of any other host (the browser test fails if another one appears).
+const REDOC_LOGO = 'https://cdn.redoc.ly/redoc/logo-mini.svg'
+const EMPTY_IMAGE = 'data:image/svg+xml,%3Csvg xmlns=%22http://www.w3.org/2000/svg%22/%3E'
+
+async function redocBundle(): Promise<string> {
+  return (await readFile(REDOC_BUNDLE, 'utf8')).replaceAll(REDOC_LOGO, EMPTY_IMAGE)
+}
+
 // Relative URLs: the page also works when the collector is served under a path prefix.
 const PAGE = `<!doctype html>
 <html lang="en">
@@ -29,7 +38,7 @@ const tags = ['Operations']
 export function referenceRoutes(document: () => object) {
   const app = api()
   let built: object | undefined
-  let bundle: Promise<Buffer> | undefined
+  let bundle: Promise<string> | undefined
 
   route(app, {
     method: 'get', path: '/openapi.json', tags, summary: 'This API as an OpenAPI 3.1 document',
@@ -43,10 +52,10 @@ export function referenceRoutes(document: () => object) {
 
   route(app, {
     method: 'get', path: '/docs/redoc.standalone.js', tags, summary: 'The script of the reference page',
-    responses: { 200: { description: 'Redoc\'s standalone bundle', content: { 'text/javascript': { schema: z.string() } } } },
+    responses: { 200: { description: 'Redoc\'s standalone bundle, from the installed package', content: { 'text/javascript': { schema: z.string() } } } },
   }, async (c) => {
-    bundle ??= readFile(REDOC_BUNDLE)
-    return c.body(new Uint8Array(await bundle), 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=3600' })
+    bundle ??= redocBundle()
+    return c.body(await bundle, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=3600' })
   })
 
   return app
