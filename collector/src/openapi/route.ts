@@ -12,9 +12,9 @@ import { parseJson, readBodyText } from '../middleware/body.js'
 
 /** `field: rule` for each problem; `body` when the problem is the whole value. */
 export function describeIssues(error: z.ZodError, whole = 'body'): string {
-  return error.issues
-    .map((issue) => `${issue.path.length ? issue.path.join('.') : whole}: ${issue.message}`)
-    .join('; ')
+  // One rule can fail twice (1000.5 is neither whole nor at most 1000): say it once.
+  const lines = error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : whole}: ${issue.message}`)
+  return [...new Set(lines)].join('; ')
 }
 
 /** A router whose routes are declared with `route()`; mount it with `app.route()` as any Hono app. */
