@@ -9,7 +9,7 @@ import { HttpError } from './http-error.js'
 import { type AuthEnv, KeyResolver, authenticate } from './middleware/auth.js'
 import { OriginPolicy, cors } from './middleware/cors.js'
 import { CollectorMetrics } from './metrics.js'
-import { openApiDocument, referenceRoutes } from './openapi/index.js'
+import { openApiDocument, referenceRoutes, responseCheck } from './openapi/index.js'
 import { createLogger, logFunction } from './logger.js'
 import { accessLog } from './middleware/access-log.js'
 import { billingRunTimer } from './middleware/billing-timer.js'
@@ -53,6 +53,8 @@ export interface AppDeps {
   tracer?: Tracer
   /** Where webhook endpoints may point (default: public addresses only). */
   webhookUrls?: WebhookUrlPolicy
+  /** Answer 500 when a JSON answer does not fit its route's OpenAPI declaration (tests turn it on). */
+  checkResponses?: boolean
 }
 
 export interface AppContext {
@@ -130,6 +132,7 @@ export function createApp(deps: AppDeps) {
   const log = deps.log ?? logFunction(logger)
 
   const app = new OpenAPIHono<AuthEnv>()
+  if (deps.checkResponses) app.use(responseCheck(app))
 
   app.use(requestId())
   if (deps.tracer !== undefined) app.use(tracing(deps.tracer))

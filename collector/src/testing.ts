@@ -22,7 +22,7 @@ export async function testApp({ tmpRoot, ...options }: Pick<AppDeps, 'latenessWi
   const key = newSecretKey()
   await store.putApiKey({ id: `key_${randomBase62(12)}`, tenantId: tenant.id, hash: hashKey(key), name: 'test' }, T0)
   const { time, ...rest } = options
-  const app = createApp({ store, clock: time ?? clock, timers: time, keyCacheTtlMs: 0, ...rest, log: process.env.MK_TEST_LOG ? undefined : () => undefined })
+  const app = createApp({ store, clock: time ?? clock, timers: time, keyCacheTtlMs: 0, checkResponses: true, ...rest, log: process.env.MK_TEST_LOG ? undefined : () => undefined })
 
   const request = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}, apiKey = key) =>
     app.request(path, {

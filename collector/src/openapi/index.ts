@@ -3,3 +3,4 @@ export { api, route, describeIssues, type RouteContext, type RouteOptions } from
 export * from './schemas.js'
 export { openApiDocument, openApiJson, TAGS } from './document.js'
 export { referenceRoutes } from './reference.js'
+export { responseCheck } from './response-check.js'

@@ -6,7 +6,6 @@ import {
   MAX_LIST_LIMIT,
   REQUEST_ERROR_STATUS,
   type RequestErrorCode,
-  decimalString,
   parseRfc3339,
 } from '@meterkit/protocol'
 
@@ -19,7 +18,9 @@ export const jsonValue = z.json().openapi('JsonValue')
 /** A JSON object of any JSON values (properties, metadata). */
 export const jsonObject = z.record(z.string(), jsonValue)
 
-export const decimal = decimalString.meta({ description: 'An exact decimal, as a string', example: '12.5' })
+/** An exact decimal in an answer; negative for credits, refunds and adjustments. Bodies take `decimalString`. */
+export const decimal = z.string().regex(/^-?\d+(\.\d+)?$/, 'must be a decimal string such as "12.5" or "-3"')
+  .meta({ description: 'An exact decimal, as a string', example: '12.5' })
 
 export const instant = z.string().refine((s) => parseRfc3339(s) !== undefined, 'must be an RFC 3339 date-time')
   .meta({ format: 'date-time', example: '2026-11-25T10:00:00.000Z' })
