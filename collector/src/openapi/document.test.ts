@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { createConfig, lintFromString } from '@redocly/openapi-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { testApp } from '../testing.js'
 import { openApiJson } from './document.js'
@@ -23,6 +24,21 @@ describe('the OpenAPI document', () => {
     const committed = readFileSync(COMMITTED, 'utf8')
     // toBe would print both documents; the message says what to do.
     expect(committed === openApiJson(t.app), 'docs/openapi.json is out of date: run `pnpm openapi` and commit the file').toBe(true)
+  })
+
+  test('is a valid OpenAPI 3.1 document (Redocly\'s recommended rules)', async () => {
+    const config = await createConfig({ extends: ['recommended'] })
+    const problems = await lintFromString({ source: JSON.stringify(doc), absoluteRef: 'openapi.json', config })
+    const found = problems.map((p) => `${p.severity} ${p.ruleId} ${p.location[0]?.pointer ?? ''}: ${p.message}`)
+    // Health, metrics and this reference answer no 4xx: the only warning allowed, and only there.
+    const allowed = (line: string) => /^warn operation-4xx-response #\/paths\/~1(healthz|readyz|metrics|openapi\.json|docs)/.test(line)
+    expect(found.filter((line) => !allowed(line))).toEqual([])
+  })
+
+  test('every operation has its own operationId', () => {
+    const ids = Object.values(doc.paths).flatMap((item) => Object.values(item).map((op) => (op as { operationId?: string }).operationId))
+    expect(ids.every((id) => typeof id === 'string' && /^[a-z][A-Za-z0-9]*$/.test(id))).toBe(true)
+    expect(new Set(ids).size).toBe(ids.length)
   })
 
   test('is OpenAPI 3.1, served without a key', () => {

@@ -42,6 +42,8 @@ const SECURITY_SCHEMES = {
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const
 
 interface Operation {
+  summary?: string
+  operationId?: string
   parameters?: { in: string }[]
   requestBody?: unknown
   responses: Record<string, unknown>
@@ -90,6 +92,15 @@ function access(method: string, path: string, op: Operation): void {
   op.description = op.description === undefined ? who : `${op.description}\n\n${who}`
 }
 
+/**
+ * The operation's name for client generators, from its summary when the spec gives none:
+ * "Read a customer's balance" → `readCustomerBalance`.
+ */
+function operationId(summary: string): string {
+  const words = summary.replace(/'s\b/g, '').split(/[^A-Za-z0-9]+/).filter((w) => w !== '' && !['a', 'an', 'the'].includes(w.toLowerCase()))
+  return words.map((w, i) => (i === 0 ? w.toLowerCase() : w[0]!.toUpperCase() + w.slice(1).toLowerCase())).join('')
+}
+
 /** The OpenAPI 3.1 document of every route declared on `app` with `route()`. */
 export function openApiDocument(app: OpenAPIHono<AuthEnv>): Record<string, unknown> {
   if (!withErrorSchema.has(app)) {
@@ -113,6 +124,7 @@ export function openApiDocument(app: OpenAPIHono<AuthEnv>): Record<string, unkno
       const op = item[method]
       if (op === undefined) continue
       access(method, path, op)
+      op.operationId ??= operationId(op.summary ?? `${method} ${path}`)
       for (const status of commonErrors(path, op)) op.responses[status] ??= errorAnswer(status)
       // Keep responses in status order whatever order they were declared or added in.
       op.responses = Object.fromEntries(Object.entries(op.responses).sort(([a], [b]) => a.localeCompare(b)))

@@ -41,17 +41,17 @@ export function referenceRoutes(document: () => object) {
   let bundle: Promise<string> | undefined
 
   route(app, {
-    method: 'get', path: '/openapi.json', tags, summary: 'This API as an OpenAPI 3.1 document',
+    method: 'get', path: '/openapi.json', tags, operationId: 'getOpenApiDocument', summary: 'This API as an OpenAPI 3.1 document',
     responses: { 200: { description: 'The OpenAPI document', content: { 'application/json': { schema: z.object({}).loose() } } } },
   }, (c) => c.json((built ??= document()) as Record<string, unknown>))
 
   route(app, {
-    method: 'get', path: '/docs', tags, summary: 'The reference page of this API',
+    method: 'get', path: '/docs', tags, operationId: 'getReferencePage', summary: 'The reference page of this API',
     responses: { 200: { description: 'An HTML page rendering /openapi.json', content: { 'text/html': { schema: z.string() } } } },
   }, (c) => c.html(PAGE))
 
   route(app, {
-    method: 'get', path: '/docs/redoc.standalone.js', tags, summary: 'The script of the reference page',
+    method: 'get', path: '/docs/redoc.standalone.js', tags, operationId: 'getReferencePageScript', summary: 'The script of the reference page',
     responses: { 200: { description: 'Redoc\'s standalone bundle, from the installed package', content: { 'text/javascript': { schema: z.string() } } } },
   }, async (c) => {
     bundle ??= redocBundle()

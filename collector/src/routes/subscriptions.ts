@@ -53,7 +53,7 @@ export function subscriptionRoutes(ctx: AppContext) {
   })
 
   route(app, {
-    method: 'post', path: '/{id}/change', tags, summary: 'Change the plan',
+    method: 'post', path: '/{id}/change', tags, summary: 'Change a subscription\'s plan',
     description: 'From `at` on, the new plan; flat charges prorate by the second.',
     request: { params: idParams, body: body(changeSchema) },
     responses: { 200: json(subscriptionSchema, 'The subscription with its new phase'), ...errors('conflict') },
@@ -65,7 +65,7 @@ export function subscriptionRoutes(ctx: AppContext) {
   })
 
   route(app, {
-    method: 'post', path: '/{id}/cancel', tags, summary: 'Cancel',
+    method: 'post', path: '/{id}/cancel', tags, summary: 'Cancel a subscription',
     description: 'Ends the subscription at `at`; flat charges prorate by the second.',
     request: { params: idParams, body: optionalBody(cancelSchema) },
     responses: { 200: json(subscriptionSchema, 'The canceled subscription'), ...errors('conflict') },

@@ -71,7 +71,7 @@ export function webhookRoutes(ctx: AppContext) {
   })
 
   route(app, {
-    method: 'post', path: '/deliveries/{id}/redeliver', tags, summary: 'Send a delivery again',
+    method: 'post', path: '/deliveries/{id}/redeliver', tags, summary: 'Redeliver a webhook delivery',
     description: 'A new delivery of the same payload (a new `webhook-id`), for a delivered or failed one.',
     request: { params: pathParams('id') },
     responses: { 201: json(deliverySchema, 'The new delivery'), ...errors('conflict') },
