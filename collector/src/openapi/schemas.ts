@@ -96,7 +96,7 @@ export const limitQuery = z.coerce
   .min(1, `must be a whole number from 1 to ${MAX_LIST_LIMIT}`)
   .max(MAX_LIST_LIMIT, `must be a whole number from 1 to ${MAX_LIST_LIMIT}`)
   .default(DEFAULT_LIST_LIMIT)
-  .meta({ description: `Items a page, 1–${MAX_LIST_LIMIT} (default ${DEFAULT_LIST_LIMIT})`, type: 'integer' })
+  .meta({ description: `Items a page, 1–${MAX_LIST_LIMIT} (default ${DEFAULT_LIST_LIMIT})`, type: 'integer', minimum: 1, maximum: MAX_LIST_LIMIT, default: DEFAULT_LIST_LIMIT })
 
 export const cursorQuery = z.string().optional().meta({ description: 'The `nextCursor` of the previous page' })
 

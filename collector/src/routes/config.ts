@@ -6,7 +6,7 @@ import { api, body, json, route, timestamp } from '../openapi/index.js'
 
 const tags = ['Configuration']
 
-const config = configSchema.meta({ id: 'Configuration', description: 'Meters, features, plans and webhooks (CONTRACT §5)' })
+const config = configSchema.meta({ id: 'Configuration', description: 'Meters (what to count), features (what a plan allows) and plans (what they cost), with webhooks and browser origins' })
 
 export function configRoutes(ctx: AppContext) {
   const app = api()

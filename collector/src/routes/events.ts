@@ -31,7 +31,16 @@ const reason = z.string().min(1, 'must say why').max(1000)
 const voidSchema = z.object({ reason }).strict()
 const amendSchema = z.object({ properties: jsonObject, reason }).strict()
 
-const eventSchema = wireEventSchema.meta({ description: 'A usage event as sent (CONTRACT §3). Each is validated on its own: a bad one gets a `rejected` result, the rest go on.' })
+// Described for readers; the engine validates each event with wireEventSchema itself.
+const eventSchema = wireEventSchema.extend({
+  id: wireEventSchema.shape.id.meta({ description: 'The idempotency key: unique per tenant, forever. Sending it again is a `duplicate`, never a second count.' }),
+  timestamp: wireEventSchema.shape.timestamp.meta({ format: 'date-time', description: 'Any RFC 3339 offset; at most 5 minutes ahead, at most the lateness window (default 35 days) old' }),
+  properties: wireEventSchema.shape.properties.meta({
+    type: 'object',
+    description: 'At most 100 top-level keys, nested at most 5 levels (properties is level 1), strings at most 4096 characters, finite numbers',
+  }),
+  reservationId: wireEventSchema.shape.reservationId.meta({ description: 'Settles this credit reservation with the event\'s rated cost' }),
+}).meta({ description: 'A usage event, at most 32 KiB serialized. Each is validated on its own: a bad one gets a `rejected` result naming the field, the rest go on.' })
 /** The batch envelope; each event is checked by `Event` on its own, so one bad event costs only itself. */
 const batchSchema = z.object({ events: batchRequestSchema.shape.events.meta({ items: { $ref: '#/components/schemas/Event' } }) })
 
