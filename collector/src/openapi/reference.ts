@@ -23,6 +23,7 @@ const PAGE = `<!doctype html>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>Meterkit API reference</title>
+  <link rel="icon" href="data:,">
   <style>body { margin: 0 }</style>
 </head>
 <body>
