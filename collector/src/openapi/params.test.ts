@@ -3,6 +3,8 @@
 import fc from 'fast-check'
 import { MAX_LIST_LIMIT } from '@meterkit/protocol'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { HttpError } from '../http-error.js'
+import { limitParam } from '../routes/events.js'
 import { type TestApp, testApp } from '../testing.js'
 
 let t: TestApp
@@ -32,6 +34,14 @@ describe('query parameters', () => {
         expect(res.body.error).toEqual({ code: 'invalid_request', message: LIMIT_RULE })
       }
     }), { numRuns: 150 })
+  })
+
+  test('limitParam, for handlers that read their query by hand, gives the same answers', () => {
+    fc.assert(fc.property(fc.option(fc.oneof(fc.string({ maxLength: 8 }), fc.integer({ min: -5, max: MAX_LIST_LIMIT + 5 }).map(String)), { nil: undefined }), (text) => {
+      const n = text === undefined ? 100 : Number(text)
+      if (Number.isInteger(n) && n >= 1 && n <= MAX_LIST_LIMIT) expect(limitParam(text)).toBe(n)
+      else expect(() => limitParam(text)).toThrow(new HttpError('invalid_request', LIMIT_RULE))
+    }))
   })
 
   test('instants, enums and required parameters name the parameter and the rule', async () => {

@@ -8,8 +8,6 @@ import {
   checkProperties,
   utf8ByteLength,
   type Properties,
-  DEFAULT_LIST_LIMIT,
-  MAX_LIST_LIMIT,
   batchRequestSchema,
   batchResponseSchema,
   formatTimestamp,
@@ -21,7 +19,7 @@ import type { z as zod } from 'zod'
 import type { AppContext } from '../app.js'
 import { HttpError } from '../http-error.js'
 import type { Principal } from '../middleware/auth.js'
-import { api, body, errors, instant, json, jsonObject, page, pageQuery, pathParams, route, timestamp } from '../openapi/index.js'
+import { api, body, describeIssues, errors, instant, json, jsonObject, limitQuery, page, pageQuery, pathParams, route, timestamp } from '../openapi/index.js'
 import { importRoute } from './import.js'
 import { acceptedEvents } from '../live/index.js'
 
@@ -122,13 +120,11 @@ export function eventView(e: StoredEvent) {
   }
 }
 
+/** `limit` for a handler that reads its query by hand: the rule of `limitQuery`, the same answer. */
 export function limitParam(value: string | undefined): number {
-  if (value === undefined) return DEFAULT_LIST_LIMIT
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 1 || n > MAX_LIST_LIMIT) {
-    throw new HttpError('invalid_request', `limit: must be a whole number from 1 to ${MAX_LIST_LIMIT}`)
-  }
-  return n
+  const parsed = limitQuery.safeParse(value)
+  if (!parsed.success) throw new HttpError('invalid_request', describeIssues(parsed.error, 'limit'))
+  return parsed.data
 }
 
 /** Whether the batch reached the store (at least one event was valid). */

@@ -1,14 +1,12 @@
-// JSON request bodies of the management routes, validated with zod; every problem names its field.
+// A JSON body read by a handler itself, validated with zod; every problem names its field. Routes
+// declared with route() (src/openapi) get theirs read for them, with the same answers.
 import { MAX_BATCH_BYTES } from '@meterkit/protocol'
 import type { z } from 'zod'
 import { HttpError } from '../http-error.js'
 import { parseJson, readBodyText } from '../middleware/body.js'
+import { describeIssues } from '../openapi/route.js'
 
-export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => `${issue.path.length ? issue.path.join('.') : 'body'}: ${issue.message}`)
-    .join('; ')
-}
+export { describeIssues }
 
 export async function readJsonBody<T extends z.ZodType>(
   request: Request,
