@@ -1,11 +1,11 @@
-// The console's and the portal's built files (collector/dist/console, written by
+// The console's and the portal's built files (collector/dist/console-ui, written by
 // scripts/build-console.mjs at install), read once and kept in memory: they are small, and a
 // page must never depend on anything outside the collector.
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 /** From src/console (tests) and from dist/console (built) alike, the built assets' folder. */
-export const ASSETS_DIR = fileURLToPath(new URL('../../dist/console/', import.meta.url))
+export const ASSETS_DIR = fileURLToPath(new URL('../../dist/console-ui/', import.meta.url))
 
 const TYPES: Record<string, string> = {
   js: 'text/javascript; charset=utf-8',

@@ -1,6 +1,6 @@
 // GET /console (the finance and operations console, secret-key sign-in) and GET /portal (one
 // customer's page, with a customer token), served by the collector itself: a small HTML shell,
-// and scripts and styles built at install into collector/dist/console. Nothing comes from
+// and scripts and styles built at install into collector/dist/console-ui. Nothing comes from
 // elsewhere: the Content-Security-Policy allows this origin only.
 import { Hono } from 'hono'
 import { consoleAssets } from './assets.js'
