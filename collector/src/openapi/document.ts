@@ -15,6 +15,7 @@ export const TAGS = [
   { name: 'Configuration', description: 'Meters, features and plans, versioned' },
   { name: 'Access', description: 'Secret keys and customer tokens' },
   { name: 'Webhooks', description: 'Webhook endpoints and deliveries' },
+  { name: 'Reports', description: 'Revenue, usage revenue, credits, active customers and the ingest rate by period; CSV exports' },
   { name: 'Operations', description: 'Health, readiness, metrics and this reference; no key needed' },
 ]
 

@@ -1,30 +1,43 @@
 // CSV exports for finance: invoices, invoice lines, ledger entries, and usage by customer and
 // meter over a range. Streamed page by page (each page one read transaction), any size, with
 // RFC 4180 quoting (csv.ts). Amounts are the API's exact decimal strings.
+import { z } from '@hono/zod-openapi'
 import type { Invoice } from '@meterkit/engine'
-import { formatTimestamp, MAX_LIST_LIMIT } from '@meterkit/protocol'
-import { type Context, Hono } from 'hono'
-import { z } from 'zod'
+import { formatTimestamp, MAX_LIST_LIMIT, parseRfc3339 } from '@meterkit/protocol'
+import type { Context } from 'hono'
 import type { AppContext } from '../app.js'
 import { HttpError } from '../http-error.js'
-import type { AuthEnv } from '../middleware/auth.js'
+import { api, instant, route } from '../openapi/index.js'
 import { invoiceJson } from './billing-views.js'
 import { type CsvField, csvStream } from './csv.js'
-import { parseQuery, queryInstant, rangeErrors, reportRange } from './report-query.js'
+import { rangeErrors, reportRange } from './report-query.js'
 
-export const invoiceExportQuerySchema = z.object({
-  customerId: z.string().min(1).optional(),
-  from: queryInstant.optional(),
-  to: queryInstant.optional(),
+const tags = ['Reports']
+const customerQuery = z.string().min(1).optional().meta({ description: 'Only this customer (default: every customer)' })
+
+const invoiceExportQuery = z.object({
+  customerId: customerQuery,
+  from: instant.optional().meta({ description: 'Invoices whose period ends at or after this instant' }),
+  to: instant.optional().meta({ description: 'Invoices whose period ends before this instant' }),
 })
-export const ledgerExportQuerySchema = z.object({ customerId: z.string().min(1).optional() })
-export const usageExportQuerySchema = z.object({
-  from: queryInstant.optional(),
-  to: queryInstant.optional(),
-  meter: z.string().min(1).optional(),
-  customerId: z.string().min(1).optional(),
-  window: z.enum(['none', 'day', 'month']).optional(),
+const ledgerExportQuery = z.object({ customerId: customerQuery })
+const usageExportQuery = z.object({
+  from: instant.optional().meta({ description: 'Default: the start of the UTC month eleven months before `to`' }),
+  to: instant.optional().meta({ description: 'Default: now' }),
+  meter: z.string().min(1).optional().meta({ description: 'Only this meter (default: every meter of the configuration)' }),
+  customerId: customerQuery,
+  window: z.enum(['none', 'day', 'month']).optional().meta({ description: 'One record per customer, meter and bucket (default none: the whole range)' }),
 })
+
+/** A CSV answer with its columns, for the document. */
+function csvAnswer(columns: readonly string[], what: string) {
+  return {
+    200: {
+      description: `${what}: RFC 4180 CSV (CRLF records, quoted where a field holds a comma, quote or line break), streamed. Columns: ${columns.map((c) => `\`${c}\``).join(', ')}.`,
+      content: { 'text/csv': { schema: z.string() } },
+    },
+  }
+}
 
 export const INVOICE_COLUMNS = ['id', 'number', 'customerId', 'subscriptionId', 'status', 'periodStart', 'periodEnd', 'currency',
   'subtotal', 'creditsApplied', 'total', 'amountPaid', 'amountDue', 'createdAt', 'finalizedAt'] as const
@@ -44,12 +57,12 @@ function csvResponse(c: Context, name: string, header: readonly string[], rows: 
 }
 
 export function exportRoutes(ctx: AppContext) {
-  const app = new Hono<AuthEnv>()
+  const app = api()
 
   /** Every invoice (of a customer), newest first; with a range, those whose period ends in it. */
-  async function* invoicePages(tenantId: number, q: z.infer<typeof invoiceExportQuerySchema>): AsyncGenerator<Invoice[]> {
-    const fromMs = q.from === undefined ? Number.NEGATIVE_INFINITY : Date.parse(q.from)
-    const toMs = q.to === undefined ? Number.POSITIVE_INFINITY : Date.parse(q.to)
+  async function* invoicePages(tenantId: number, q: z.infer<typeof invoiceExportQuery>): AsyncGenerator<Invoice[]> {
+    const fromMs = q.from === undefined ? Number.NEGATIVE_INFINITY : parseRfc3339(q.from)!
+    const toMs = q.to === undefined ? Number.POSITIVE_INFINITY : parseRfc3339(q.to)!
     let cursor: string | undefined
     do {
       const page = await ctx.store.billing.listInvoices(tenantId, { customerId: q.customerId, cursor, limit: PAGE })
@@ -77,8 +90,13 @@ export function exportRoutes(ctx: AppContext) {
     if (id !== undefined && (await ctx.store.getCustomer(tenantId, id)) === undefined) throw new HttpError('not_found', 'no customer with this id')
   }
 
-  app.get('/invoices.csv', async (c) => {
-    const q = parseQuery(invoiceExportQuerySchema, c.req.query())
+  route(app, {
+    method: 'get', path: '/invoices.csv', tags, summary: 'Export invoices (CSV)',
+    description: 'Every invoice, newest first, as the API shows them.',
+    request: { query: invoiceExportQuery },
+    responses: csvAnswer(INVOICE_COLUMNS, 'Invoices'),
+  }, async (c) => {
+    const q = c.req.valid('query')
     const tenantId = c.get('principal').tenantId
     await requireCustomer(tenantId, q.customerId)
     async function* rows() {
@@ -93,8 +111,13 @@ export function exportRoutes(ctx: AppContext) {
     return csvResponse(c, 'invoices.csv', INVOICE_COLUMNS, rows())
   })
 
-  app.get('/invoice-lines.csv', async (c) => {
-    const q = parseQuery(invoiceExportQuerySchema, c.req.query())
+  route(app, {
+    method: 'get', path: '/invoice-lines.csv', tags, summary: 'Export invoice lines (CSV)',
+    description: 'Every line of every invoice, invoices newest first, lines in order.',
+    request: { query: invoiceExportQuery },
+    responses: csvAnswer(LINE_COLUMNS, 'Invoice lines'),
+  }, async (c) => {
+    const q = c.req.valid('query')
     const tenantId = c.get('principal').tenantId
     await requireCustomer(tenantId, q.customerId)
     async function* rows() {
@@ -109,8 +132,13 @@ export function exportRoutes(ctx: AppContext) {
     return csvResponse(c, 'invoice-lines.csv', LINE_COLUMNS, rows())
   })
 
-  app.get('/ledger.csv', async (c) => {
-    const q = parseQuery(ledgerExportQuerySchema, c.req.query())
+  route(app, {
+    method: 'get', path: '/ledger.csv', tags, summary: 'Export ledger entries (CSV)',
+    description: 'Every credit ledger entry, customer by customer (by id), oldest first; `eventIds` separated by spaces.',
+    request: { query: ledgerExportQuery },
+    responses: csvAnswer(LEDGER_COLUMNS, 'Ledger entries'),
+  }, async (c) => {
+    const q = c.req.valid('query')
     const tenantId = c.get('principal').tenantId
     await requireCustomer(tenantId, q.customerId)
     async function* rows() {
@@ -129,8 +157,13 @@ export function exportRoutes(ctx: AppContext) {
 
   // Usage from the rollups: one record per customer, meter and bucket (`window`, default none:
   // the whole range), by default every meter of the configuration and the twelve months to now.
-  app.get('/usage.csv', async (c) => {
-    const q = parseQuery(usageExportQuerySchema, c.req.query())
+  route(app, {
+    method: 'get', path: '/usage.csv', tags, summary: 'Export usage by customer and meter (CSV)',
+    description: 'Usage from the rollups, customer by customer (by id), meter by meter, exact decimals.',
+    request: { query: usageExportQuery },
+    responses: csvAnswer(USAGE_COLUMNS, 'Usage'),
+  }, async (c) => {
+    const q = c.req.valid('query')
     const tenantId = c.get('principal').tenantId
     await requireCustomer(tenantId, q.customerId)
     const { fromMs, toMs } = reportRange(q, ctx.clock.now())

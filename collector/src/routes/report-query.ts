@@ -1,20 +1,14 @@
-// Query strings of the reporting and export routes, validated with zod; every problem names its
-// field. Ranges are half-open [from, to); by default the twelve UTC months up to now.
+// Query strings of the reporting and export routes. Ranges are half-open [from, to); by default
+// the twelve UTC months up to now.
+import { z } from '@hono/zod-openapi'
 import { parseRfc3339 } from '@meterkit/protocol'
-import { z } from 'zod'
 import { HttpError } from '../http-error.js'
-import { describeIssues } from './json.js'
+import { instant } from '../openapi/index.js'
 
-export const queryInstant = z.string().refine((s) => parseRfc3339(s) !== undefined, 'must be an RFC 3339 date-time')
-
-export const rangeQuerySchema = z.object({ from: queryInstant.optional(), to: queryInstant.optional() })
-
-/** Parses `query` with `schema`, answering 400 `invalid_request` naming the field. */
-export function parseQuery<T extends z.ZodType>(schema: T, query: Record<string, string>): z.infer<T> {
-  const parsed = schema.safeParse(query)
-  if (!parsed.success) throw new HttpError('invalid_request', describeIssues(parsed.error), parsed.error.issues)
-  return parsed.data
-}
+export const rangeQuerySchema = z.object({
+  from: instant.optional().meta({ description: 'Start of the range (inclusive); default: the start of the UTC month eleven months before `to`' }),
+  to: instant.optional().meta({ description: 'End of the range (exclusive); default: now' }),
+})
 
 /** The range of a report: [from, to), by default from the start of the UTC month eleven months ago to now. */
 export function reportRange(q: { from?: string; to?: string }, nowMs: number): { fromMs: number; toMs: number } {

@@ -1,78 +1,140 @@
 // Reporting endpoints of the console: revenue, usage revenue, credit flows and active customers
 // by month, the ingest rate, and the customer list with search. Computed in the engine from
 // invoices, the ledger, subscriptions and indexes (packages/engine/src/reporting).
+import { z } from '@hono/zod-openapi'
 import { INGEST_BUCKETS, type ReportPeriod, USAGE_REVENUE_DIMENSIONS, type UsageRevenueDimension } from '@meterkit/engine'
-import { formatTimestamp } from '@meterkit/protocol'
-import { Hono } from 'hono'
-import { z } from 'zod'
+import { formatTimestamp, parseRfc3339 } from '@meterkit/protocol'
 import type { AppContext } from '../app.js'
 import { HttpError } from '../http-error.js'
-import type { AuthEnv } from '../middleware/auth.js'
-import { limitParam } from './events.js'
-import { parseQuery, queryInstant, rangeErrors, rangeQuerySchema, reportRange } from './report-query.js'
+import { api, decimal, instant, json, page, pageQuery, route, timestamp } from '../openapi/index.js'
+import { rangeErrors, rangeQuerySchema, reportRange } from './report-query.js'
 
-export const usageRevenueQuerySchema = rangeQuerySchema.extend({
+const tags = ['Reports']
+
+const usageRevenueQuery = rangeQuerySchema.extend({
   groupBy: z.string().refine(
     (s) => s.split(',').every((d) => (USAGE_REVENUE_DIMENSIONS as readonly string[]).includes(d.trim())),
     `must list some of ${USAGE_REVENUE_DIMENSIONS.join(', ')}, separated by commas`,
-  ).optional(),
+  ).optional().meta({ description: `Any of ${USAGE_REVENUE_DIMENSIONS.join(', ')}, comma-separated (default plan,meter)`, example: 'plan,meter' }),
 })
-export const ingestQuerySchema = z.object({
-  from: queryInstant.optional(),
-  to: queryInstant.optional(),
-  bucket: z.enum(['minute', 'hour']).optional(),
+const ingestQuery = z.object({
+  from: instant.optional().meta({ description: 'Default: 24 hours (or, by minute, 1 hour) before `to`' }),
+  to: instant.optional().meta({ description: 'Default: now' }),
+  bucket: z.enum(['minute', 'hour']).optional().meta({ description: 'Bucket size (default hour); at most 1440 buckets' }),
 })
-export const customerListQuerySchema = z.object({
-  search: z.string().max(256).optional(),
-  cursor: z.string().optional(),
-  limit: z.string().optional(),
+const customerListQuery = pageQuery.extend({
+  search: z.string().max(256).optional().meta({ description: 'Part of the id, name or email, any case' }),
 })
+
+const month = {
+  month: z.string().meta({ example: '2026-11' }),
+  start: timestamp.meta({ description: 'The month’s start, or the range’s when it starts later' }),
+  end: timestamp.meta({ description: 'The month’s end, or the range’s when it ends sooner' }),
+}
+const range = { from: timestamp, to: timestamp }
+const revenueSchema = z.object({
+  ...range,
+  data: z.array(z.object({
+    ...month,
+    totals: z.array(z.object({ currency: z.string(), invoiced: decimal, paid: decimal, due: decimal, invoices: z.number().int() })),
+  })),
+}).meta({ id: 'RevenueReport' })
+const usageRevenueSchema = z.object({
+  ...range,
+  groupBy: z.array(z.enum(USAGE_REVENUE_DIMENSIONS)),
+  data: z.array(z.object({
+    month: z.string().optional(),
+    plan: z.string().optional(),
+    meter: z.string().nullable().optional().meta({ description: 'null: credit overage (credits beyond the grants, billed in money)' }),
+    customerId: z.string().optional(),
+    currency: z.string(),
+    amount: decimal,
+    credits: decimal.meta({ description: 'Credits the usage cost, for charges priced in credits' }),
+    lines: z.number().int(),
+  })),
+}).meta({ id: 'UsageRevenueReport' })
+const creditsSchema = z.object({
+  ...range,
+  data: z.array(z.object({ ...month, granted: decimal, burned: decimal, expired: decimal, voided: decimal })),
+}).meta({ id: 'CreditsReport' })
+const activeSchema = z.object({ ...range, data: z.array(z.object({ ...month, customers: z.number().int() })) }).meta({ id: 'ActiveCustomersReport' })
+const ingestSchema = z.object({
+  ...range,
+  bucket: z.enum(['minute', 'hour']),
+  data: z.array(z.object({ start: timestamp, end: timestamp, events: z.number().int() })),
+}).meta({ id: 'IngestReport' })
+const customerSchema = z.object({ id: z.string(), name: z.string().nullable(), email: z.string().nullable(), timezone: z.string(), createdAt: timestamp }).meta({ id: 'CustomerSummary' })
 
 const period = (p: ReportPeriod) => ({ month: p.month, start: formatTimestamp(p.startMs), end: formatTimestamp(p.endMs) })
 
 export function reportRoutes(ctx: AppContext) {
-  const app = new Hono<AuthEnv>()
+  const app = api()
   const reporting = () => {
     if (ctx.reporting === undefined) throw new HttpError('unavailable', 'this store does not answer reports')
     return ctx.reporting
   }
-  const range = (q: { from?: string; to?: string }) => {
+  const rangeOf = (q: { from?: string; to?: string }) => {
     const r = reportRange(q, ctx.clock.now())
     return { ...r, view: { from: formatTimestamp(r.fromMs), to: formatTimestamp(r.toMs) } }
   }
+  const MONTHS = 'Months are UTC calendar months, the first and last clipped to the range (at most 120).'
 
-  app.get('/reports/revenue', async (c) => {
-    const r = range(parseQuery(rangeQuerySchema, c.req.query()))
+  route(app, {
+    method: 'get', path: '/reports/revenue', tags, summary: 'Revenue by month',
+    description: `Invoiced, paid and due per month and currency. An invoice counts in the month it is issued (the boundary where its period closes); drafts (in their grace period) and void invoices do not count. ${MONTHS}`,
+    request: { query: rangeQuerySchema },
+    responses: { 200: json(revenueSchema, 'Revenue by month') },
+  }, async (c) => {
+    const r = rangeOf(c.req.valid('query'))
     const months = await rangeErrors(() => reporting().revenue(c.get('principal').tenantId, r))
     return c.json({ ...r.view, data: months.map((m) => ({ ...period(m), totals: m.totals })) })
   })
 
-  app.get('/reports/usage-revenue', async (c) => {
-    const q = parseQuery(usageRevenueQuerySchema, c.req.query())
-    const r = range(q)
+  route(app, {
+    method: 'get', path: '/reports/usage-revenue', tags, summary: 'Usage revenue',
+    description: `What usage charges, their adjustments and credit overage earned on final invoices issued in the range, grouped by month, plan, meter and customer as asked. ${MONTHS}`,
+    request: { query: usageRevenueQuery },
+    responses: { 200: json(usageRevenueSchema, 'Usage revenue by group') },
+  }, async (c) => {
+    const q = c.req.valid('query')
+    const r = rangeOf(q)
     const groupBy = (q.groupBy?.split(',').map((d) => d.trim()) ?? ['plan', 'meter']) as UsageRevenueDimension[]
     const rows = await rangeErrors(() => reporting().usageRevenue(c.get('principal').tenantId, r, groupBy))
     return c.json({ ...r.view, groupBy, data: rows })
   })
 
-  app.get('/reports/credits', async (c) => {
-    const r = range(parseQuery(rangeQuerySchema, c.req.query()))
+  route(app, {
+    method: 'get', path: '/reports/credits', tags, summary: 'Credits by month',
+    description: `Credits granted (grants and top-ups), burned (deductions net of refunds), expired and voided, from the ledger. ${MONTHS}`,
+    request: { query: rangeQuerySchema },
+    responses: { 200: json(creditsSchema, 'Credit flows by month') },
+  }, async (c) => {
+    const r = rangeOf(c.req.valid('query'))
     const months = await rangeErrors(() => reporting().credits(c.get('principal').tenantId, r))
     return c.json({ ...r.view, data: months.map((m) => ({ ...period(m), granted: m.granted, burned: m.burned, expired: m.expired, voided: m.voided })) })
   })
 
-  app.get('/reports/active-customers', async (c) => {
-    const r = range(parseQuery(rangeQuerySchema, c.req.query()))
+  route(app, {
+    method: 'get', path: '/reports/active-customers', tags, summary: 'Active customers by month',
+    description: `Customers with a subscription in effect at some time in each month. ${MONTHS}`,
+    request: { query: rangeQuerySchema },
+    responses: { 200: json(activeSchema, 'Active customers by month') },
+  }, async (c) => {
+    const r = rangeOf(c.req.valid('query'))
     const months = await rangeErrors(() => reporting().activeCustomers(c.get('principal').tenantId, r))
     return c.json({ ...r.view, data: months.map((m) => ({ ...period(m), customers: m.customers })) })
   })
 
-  // Events per minute or hour by event time, by default the last 24 hours by hour.
-  app.get('/reports/ingest', async (c) => {
-    const q = parseQuery(ingestQuerySchema, c.req.query())
+  route(app, {
+    method: 'get', path: '/reports/ingest', tags, summary: 'Ingest rate',
+    description: 'Events per minute or hour by event time, every bucket listed, counted over the events-by-time index. By default the last 24 hours by hour.',
+    request: { query: ingestQuery },
+    responses: { 200: json(ingestSchema, 'Events per bucket') },
+  }, async (c) => {
+    const q = c.req.valid('query')
     const bucket = q.bucket ?? 'hour'
-    const toMs = q.to === undefined ? ctx.clock.now() : Date.parse(q.to)
-    const fromMs = q.from === undefined ? toMs - (bucket === 'hour' ? 24 : 1) * INGEST_BUCKETS.hour : Date.parse(q.from)
+    const toMs = q.to === undefined ? ctx.clock.now() : parseRfc3339(q.to)!
+    const fromMs = q.from === undefined ? toMs - (bucket === 'hour' ? 24 : 1) * INGEST_BUCKETS.hour : parseRfc3339(q.from)!
     const points = await rangeErrors(() => reporting().ingest(c.get('principal').tenantId, { fromMs, toMs }, bucket))
     return c.json({
       from: formatTimestamp(fromMs), to: formatTimestamp(toMs), bucket,
@@ -80,12 +142,17 @@ export function reportRoutes(ctx: AppContext) {
     })
   })
 
-  app.get('/customers', async (c) => {
-    const q = parseQuery(customerListQuerySchema, c.req.query())
-    const page = await rangeErrors(() => reporting().customers(c.get('principal').tenantId, { search: q.search, cursor: q.cursor, limit: limitParam(q.limit) }))
+  route(app, {
+    method: 'get', path: '/customers', tags: ['Customers'], summary: 'List customers',
+    description: 'Customers by id, cursor-paged; `search` keeps those whose id, name or email holds it.',
+    request: { query: customerListQuery },
+    responses: { 200: json(page(customerSchema), 'A page of customers') },
+  }, async (c) => {
+    const q = c.req.valid('query')
+    const list = await rangeErrors(() => reporting().customers(c.get('principal').tenantId, { search: q.search, cursor: q.cursor, limit: q.limit }))
     return c.json({
-      data: page.data.map((r) => ({ id: r.id, name: r.name, email: r.email, timezone: r.timezone, createdAt: formatTimestamp(r.createdAtMs) })),
-      nextCursor: page.nextCursor,
+      data: list.data.map((r) => ({ id: r.id, name: r.name, email: r.email, timezone: r.timezone, createdAt: formatTimestamp(r.createdAtMs) })),
+      nextCursor: list.nextCursor,
     })
   })
 
