@@ -50,7 +50,9 @@ export function CustomerDetail(props: { api: Api; id: string }) {
       api.get<Page<InvoiceSummary>>(`/v1/invoices?customerId=${enc(id)}&limit=100`),
       api.get<{ config: { meters: { key: string }[] } }>('/v1/config'),
     ])
-    const usage = await Promise.all(config.config.meters.map((m) => api.get<{ meter: string; value: string | null }>(`${base}/usage?meter=${enc(m.key)}`)))
+    // The range the live stream follows: the last 30 days.
+    const from = new Date(Date.now() - 30 * 86_400_000).toISOString()
+    const usage = await Promise.all(config.config.meters.map((m) => api.get<{ meter: string; value: string | null }>(`${base}/usage?meter=${enc(m.key)}&from=${from}`)))
     const upcoming = subscriptions.data.some((s) => s.status === 'active') ? await api.get<InvoiceSummary>(`${base}/invoices/upcoming`).catch(() => undefined) : undefined
     return { customer, subscriptions, balance, ledger, invoices, usage, upcoming }
   }, [id])
@@ -66,7 +68,7 @@ export function CustomerDetail(props: { api: Api; id: string }) {
         <Table testId="subscriptions" head={['id', 'plan', 'status', 'current period']} empty="Not subscribed."
           rows={d.subscriptions.data.map((s) => [s.id, s.plan, s.status, s.currentPeriodStart && s.currentPeriodEnd ? `${s.currentPeriodStart.slice(0, 10)} – ${s.currentPeriodEnd.slice(0, 10)}` : '—'])} />
       </Section>
-      <Section title="Usage this period" actions={<span class="pill" data-state={live.state} data-testid="live-state">{live.state}</span>}>
+      <Section title="Usage, last 30 days" actions={<span class="pill" data-state={live.state} data-testid="live-state">{live.state}</span>}>
         <div class="cards">
           {d.usage.map((u) => (
             <div class="card" key={u.meter} data-meter={u.meter}><span>{u.meter}</span><strong class="value">{live.usage[u.meter] ?? u.value ?? '—'}</strong></div>

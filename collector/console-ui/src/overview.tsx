@@ -39,7 +39,7 @@ export function Overview(props: { api: Api }) {
       </div>
       {currencies.map((cur) => (
         <Section key={cur} title={`Revenue by month (${cur})`}>
-          <Chart title="Invoiced, paid and due" kind="bars" x={x} testId={`revenue-chart-${cur}`} series={[
+          <Chart title="Invoiced, paid and due" x={x} testId={`revenue-chart-${cur}`} series={[
             { label: 'invoiced', color: '#3b6fd4', values: r.revenue.data.map((m) => plotNumber(m.totals.find((t) => t.currency === cur)?.invoiced)) },
             { label: 'paid', color: '#2e9e5b', values: r.revenue.data.map((m) => plotNumber(m.totals.find((t) => t.currency === cur)?.paid)) },
             { label: 'due', color: '#d98b2b', values: r.revenue.data.map((m) => plotNumber(m.totals.find((t) => t.currency === cur)?.due)) },

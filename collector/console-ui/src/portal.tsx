@@ -3,7 +3,7 @@
 // once, so it does not stay in the address bar, history or a copied link.
 import './style.css'
 import { render } from 'preact'
-import { useState } from 'preact/hooks'
+import { useEffect, useState } from 'preact/hooks'
 import { Api, type Page, enc } from './api.js'
 import { InvoiceTable, type InvoiceSummary } from './customers.js'
 import { when } from './format.js'
@@ -50,6 +50,10 @@ function Portal(props: { api: Api; token: string; customerId: string }) {
     return { balance, ledger, invoices }
   }, [])
   const live = useLive(customerId, async () => token)
+  // A new balance means new ledger entries: read the charges again.
+  useEffect(() => {
+    if (live.balance !== undefined) data.reload()
+  }, [live.balance?.balance])
   const [quote, setQuote] = useState<Quote | undefined>(undefined)
   const [error, setError] = useState<string | undefined>(undefined)
   const [invoiceHtml, setInvoiceHtml] = useState<string | undefined>(undefined)

@@ -10,7 +10,7 @@ const CSP_BASE = "default-src 'none'; script-src 'self'; connect-src 'self'; img
 function shell(title: string, entry: 'console' | 'portal'): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title}</title><link rel="stylesheet" href="/console/assets/${entry}.css"></head>
+<title>${title}</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/console/assets/${entry}.css"></head>
 <body><div id="app"></div><script type="module" src="/console/assets/${entry}.js"></script></body></html>`
 }
 
