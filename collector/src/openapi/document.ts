@@ -30,7 +30,7 @@ const SECURITY_SCHEMES = {
     type: 'http',
     scheme: 'bearer',
     bearerFormat: 'mk_ct_…',
-    description: 'A customer token (`mk_ct_…`, minted by `POST /v1/customer-tokens`, at most 1 h, one customer): safe in a browser, it reads its customer\'s usage, balance, entitlements, stream and quotes, and sends events only when minted with `ingest.events`.',
+    description: 'A customer token (`mk_ct_…`, minted by `POST /v1/customer-tokens`, at most 1 h, one customer): safe in a browser, it reads its customer\'s usage, balance, entitlements, stream, quotes, ledger and invoices, and sends events only when minted with `ingest.events`.',
   },
   customerTokenQuery: {
     type: 'apiKey',
