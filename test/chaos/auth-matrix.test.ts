@@ -123,6 +123,7 @@ const ENDPOINTS: Endpoint[] = [
   { route: 'GET /v1/customers/:id/subscriptions', path: () => `/v1/customers/${SECRET_CUSTOMER}/subscriptions`, owner: 200, foreign: 'not_found' },
   { route: 'GET /v1/customers', path: () => '/v1/customers?limit=1000', owner: 200, foreign: 'own_tenant' },
   { route: 'GET /v1/customers?search', path: () => '/v1/customers?search=secret', owner: 200, foreign: 'empty_list' },
+  { route: 'GET /v1/config/versions', path: () => '/v1/config/versions', owner: 200, foreign: 'own_tenant' },
   { route: 'GET /v1/reports/revenue', path: () => '/v1/reports/revenue', owner: 200, foreign: 'own_tenant' },
   { route: 'GET /v1/reports/usage-revenue', path: () => '/v1/reports/usage-revenue?groupBy=customer', owner: 200, foreign: 'own_tenant' },
   { route: 'GET /v1/reports/credits', path: () => '/v1/reports/credits', owner: 200, foreign: 'own_tenant' },

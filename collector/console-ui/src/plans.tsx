@@ -1,18 +1,20 @@
-// Plans and meters: the configuration in effect and its version, and a simulation of a
+// Plans and meters: the configuration in effect and every version before it, and a simulation of a
 // candidate plan over a past range with the difference per customer.
 import { useState } from 'preact/hooks'
-import type { Api } from './api.js'
+import type { Api, Page } from './api.js'
 import { when } from './format.js'
 import { ErrorLine, Section, Table, formFields, useLoad } from './ui.js'
 
 interface Meter { key: string; event: string; aggregation: string; property?: string; groupBy?: string[]; filter?: unknown }
 interface Plan { key: string; name?: string; currency: string; interval: string; charges: { key: string; model: string; meter?: string; unit?: string }[] }
 interface Config { version: number; appliedAt: string | null; config: { meters: Meter[]; plans: Plan[]; features?: { key: string; type: string }[] } }
+interface Version { version: number; appliedAt: string; keyId: string | null; config: Config['config'] }
 interface Simulation { data: { customerId: string; currency: string; actual: string; simulated: string; difference: string }[] }
 
 export function Plans(props: { api: Api }) {
   const { api } = props
   const config = useLoad(() => api.get<Config>('/v1/config'), [])
+  const versions = useLoad(() => api.get<Page<Version>>('/v1/config/versions?limit=50'), [])
   const [sim, setSim] = useState<Simulation | undefined>(undefined)
   const [error, setError] = useState<string | undefined>(undefined)
   const c = config.data
@@ -34,7 +36,7 @@ export function Plans(props: { api: Api }) {
   return (
     <div>
       <h1>Plans and meters <small data-testid="config-version">version {c.version}</small></h1>
-      <p class="muted">Applied {when(c.appliedAt)}; every version is kept (apply with <code>meterkit apply FILE</code>).</p>
+      <p class="muted">Applied {when(c.appliedAt)}; every version is kept (apply with <code>meterkit apply FILE</code>), listed below.</p>
       <Section title="Meters">
         <Table testId="meters" head={['key', 'event', 'aggregation', 'property', 'group by', 'filter']}
           rows={c.config.meters.map((m) => [m.key, m.event, m.aggregation, m.property ?? '', (m.groupBy ?? []).join(', '), m.filter ? JSON.stringify(m.filter) : ''])} />
@@ -46,6 +48,12 @@ export function Plans(props: { api: Api }) {
             <Table head={['charge', 'model', 'meter', 'unit']} rows={p.charges.map((ch) => [ch.key, ch.model, ch.meter ?? '', ch.unit ?? p.currency])} />
           </details>
         ))}
+      </Section>
+      <Section title="Versions">
+        <ErrorLine error={versions.error} />
+        <Table testId="config-versions" head={['version', 'applied', 'by key', 'meters', 'plans', '']}
+          rows={(versions.data?.data ?? []).map((v) => [v.version, when(v.appliedAt), v.keyId ?? '', v.config.meters.length, v.config.plans.map((p) => p.key).join(', '),
+            <details><summary>configuration</summary><pre>{JSON.stringify(v.config, null, 2)}</pre></details>])} />
       </Section>
       <Section title="Simulate a candidate plan">
         <form data-testid="simulation-form" onSubmit={(e) => simulate(formFields(e))}>

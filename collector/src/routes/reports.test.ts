@@ -162,6 +162,18 @@ describe('reports', () => {
   })
 })
 
+describe('configuration versions', () => {
+  it('lists every version applied, newest first, paged', async () => {
+    await ok('PUT', '/v1/config', { ...CONFIG, meters: [...CONFIG.meters, { key: 'clips', event: 'clip.generated', aggregation: 'count' }] })
+    const first = await ok('GET', '/v1/config/versions?limit=1')
+    expect(first.data.map((v: { version: number }) => v.version)).toEqual([2])
+    expect(first.data[0].config.meters.map((m: { key: string }) => m.key)).toEqual(['render_seconds', 'renders', 'clips'])
+    const second = await ok('GET', `/v1/config/versions?limit=1&cursor=${first.nextCursor}`)
+    expect(second.data.map((v: { version: number; appliedAt: string }) => [v.version, v.appliedAt])).toEqual([[1, '2026-09-01T00:00:00.000Z']])
+    expect(second.nextCursor).toBeNull()
+  })
+})
+
 async function csv(path: string): Promise<{ res: Response; records: Record<string, string>[]; text: string }> {
   const res = await t.request('GET', path)
   expect(res.status).toBe(200)

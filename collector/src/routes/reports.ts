@@ -1,5 +1,5 @@
 // Reporting endpoints of the console: revenue, usage revenue, credit flows and active customers
-// by month, the ingest rate, and the customer list with search. Computed in the engine from
+// by month, the ingest rate, the customer list with search, and the configuration's versions. Computed in the engine from
 // invoices, the ledger, subscriptions and indexes (packages/engine/src/reporting).
 import { z } from '@hono/zod-openapi'
 import { INGEST_BUCKETS, type ReportPeriod, USAGE_REVENUE_DIMENSIONS, type UsageRevenueDimension } from '@meterkit/engine'
@@ -64,6 +64,13 @@ const ingestSchema = z.object({
   data: z.array(z.object({ start: timestamp, end: timestamp, events: z.number().int() })),
 }).meta({ id: 'IngestReport' })
 const customerSchema = z.object({ id: z.string(), name: z.string().nullable(), email: z.string().nullable(), timezone: z.string(), createdAt: timestamp }).meta({ id: 'CustomerSummary' })
+
+const configVersionSchema = z.object({
+  version: z.number().int(),
+  appliedAt: timestamp,
+  keyId: z.string().nullable().meta({ description: 'The key that applied it' }),
+  config: z.record(z.string(), z.unknown()).meta({ description: 'The configuration as applied (meters, features, plans, …)' }),
+}).meta({ id: 'ConfigVersion' })
 
 const period = (p: ReportPeriod) => ({ month: p.month, start: formatTimestamp(p.startMs), end: formatTimestamp(p.endMs) })
 
@@ -152,6 +159,20 @@ export function reportRoutes(ctx: AppContext) {
     const list = await rangeErrors(() => reporting().customers(c.get('principal').tenantId, { search: q.search, cursor: q.cursor, limit: q.limit }))
     return c.json({
       data: list.data.map((r) => ({ id: r.id, name: r.name, email: r.email, timezone: r.timezone, createdAt: formatTimestamp(r.createdAtMs) })),
+      nextCursor: list.nextCursor,
+    })
+  })
+
+  route(app, {
+    method: 'get', path: '/config/versions', tags: ['Configuration'], summary: 'List configuration versions',
+    description: 'Every configuration applied, newest first: each version is kept, and subscriptions keep the plans of the version they started under.',
+    request: { query: pageQuery },
+    responses: { 200: json(page(configVersionSchema), 'A page of configuration versions') },
+  }, async (c) => {
+    const q = c.req.valid('query')
+    const list = await rangeErrors(() => reporting().configVersions(c.get('principal').tenantId, { cursor: q.cursor, limit: q.limit }))
+    return c.json({
+      data: list.data.map((v) => ({ version: v.version, appliedAt: formatTimestamp(v.appliedAtMs), keyId: v.keyId, config: v.config as unknown as Record<string, unknown> })),
       nextCursor: list.nextCursor,
     })
   })

@@ -1,6 +1,7 @@
 // Reports of a tenant's business, written once over the storage port: revenue, usage revenue,
-// credit flows and active customers by month, the ingest rate, and the customer list. Figures
-// come from invoices, the ledger, subscriptions and indexes, never from reading raw events.
+// credit flows and active customers by month, the ingest rate, the customer list and the
+// configuration's versions. Figures come from invoices, the ledger, subscriptions and indexes,
+// never from reading raw events.
 import { decodeCursor, encodeCursor } from '../store/cursor.js'
 import type { Page } from '../store/port.js'
 import type { Storage, Tx } from '../store/storage.js'
@@ -10,6 +11,7 @@ import { type MonthCredits, creditsByMonth } from './credit-flows.js'
 import { type ReportPeriod, monthsIn } from './months.js'
 import { type MonthRevenue, revenueByMonth } from './revenue.js'
 import type { ReportCustomerRecord, ReportLineRecord } from './storage.js'
+import type { TenantConfig } from '@meterkit/protocol'
 import { type ChargeResolver, type UsageRevenueDimension, type UsageRevenueRow, usageRevenue } from './usage-revenue.js'
 
 export interface ReportRange {
@@ -100,6 +102,26 @@ export class ReportingService {
     const data = rows.slice(0, query.limit)
     return { data, nextCursor: rows.length > query.limit ? encodeCursor([data[data.length - 1]!.id]) : null }
   }
+
+  /** Every configuration version kept, newest first, paged; a bad cursor is a RangeError. */
+  async configVersions(tenantId: number, query: { cursor?: string; limit: number }): Promise<Page<ConfigVersionView>> {
+    let beforeVersion: number | undefined
+    if (query.cursor !== undefined) {
+      const key = decodeCursor(query.cursor)
+      if (key === undefined || typeof key[0] !== 'number') throw new RangeError('cursor: is not a cursor of this list')
+      beforeVersion = key[0]
+    }
+    const rows = await this.storage.transaction('read', async (tx) => tx.reporting.configVersions(tenantId, { beforeVersion, limit: query.limit + 1 }))
+    const data = rows.slice(0, query.limit).map((r) => ({ version: r.version, config: JSON.parse(r.config) as TenantConfig, appliedAtMs: r.appliedAtMs, keyId: r.keyId }))
+    return { data, nextCursor: rows.length > query.limit ? encodeCursor([data[data.length - 1]!.version]) : null }
+  }
+}
+
+export interface ConfigVersionView {
+  version: number
+  config: TenantConfig
+  appliedAtMs: number
+  keyId: string | null
 }
 
 /** Resolves lines to the plan and meter of their charge, reading each subscription's phases once. */

@@ -49,6 +49,14 @@ export interface ReportCustomerRecord {
   createdAtMs: number
 }
 
+export interface ReportConfigVersionRecord {
+  version: number
+  /** The configuration as validated, JSON text. */
+  config: string
+  appliedAtMs: number
+  keyId: string | null
+}
+
 export interface ReportingReads {
   /** Invoices with a boundary in [fromMs, toMs), every status, by boundary then id. */
   invoicesIssued(tenantId: number, fromMs: number, toMs: number): Awaitable<ReportInvoiceRecord[]>
@@ -63,4 +71,6 @@ export interface ReportingReads {
    * (case-insensitive).
    */
   customers(tenantId: number, query: { search?: string; afterId?: string; limit: number }): Awaitable<ReportCustomerRecord[]>
+  /** Configuration versions, newest first, below `beforeVersion` when given. */
+  configVersions(tenantId: number, query: { beforeVersion?: number; limit: number }): Awaitable<ReportConfigVersionRecord[]>
 }

@@ -1,7 +1,7 @@
 // The rows reports read: invoices and lines by boundary (invoices_by_time), ledger entries by
-// time, event counts over the events-by-time index alone, and customers by id.
+// time, event counts over the events-by-time index alone, customers by id, and configuration versions.
 import type Database from 'better-sqlite3'
-import type { ReportCustomerRecord, ReportInvoiceRecord, ReportLedgerRecord, ReportLineRecord, ReportingReads } from '../../reporting/storage.js'
+import type { ReportConfigVersionRecord, ReportCustomerRecord, ReportInvoiceRecord, ReportLedgerRecord, ReportLineRecord, ReportingReads } from '../../reporting/storage.js'
 
 export class SqliteReportingReads implements ReportingReads {
   private readonly stmt
@@ -38,6 +38,10 @@ export class SqliteReportingReads implements ReportingReads {
          WHERE tenant_id = ? AND id > ? AND (instr(lower(id), ?) > 0 OR instr(lower(coalesce(name, '')), ?) > 0 OR instr(lower(coalesce(email, '')), ?) > 0)
          ORDER BY id LIMIT ?`,
       ),
+      versions: db.prepare(
+        `SELECT version, config, applied_at AS appliedAtMs, key_id AS keyId FROM config_versions
+         WHERE tenant_id = ? AND version < ? ORDER BY version DESC LIMIT ?`,
+      ),
     }
   }
 
@@ -62,5 +66,9 @@ export class SqliteReportingReads implements ReportingReads {
     const search = query.search?.trim().toLowerCase()
     if (search) return this.stmt.search.all(tenantId, after, search, search, search, query.limit) as ReportCustomerRecord[]
     return this.stmt.customers.all(tenantId, after, query.limit) as ReportCustomerRecord[]
+  }
+
+  configVersions(tenantId: number, query: { beforeVersion?: number; limit: number }): ReportConfigVersionRecord[] {
+    return this.stmt.versions.all(tenantId, query.beforeVersion ?? Number.MAX_SAFE_INTEGER, query.limit) as ReportConfigVersionRecord[]
   }
 }
