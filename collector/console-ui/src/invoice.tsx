@@ -42,7 +42,7 @@ export function InvoicePage(props: { api: Api; id: string }) {
       <Section title="Lines">
         <Table testId="invoice-lines" head={['line', 'kind', 'quantity', 'amount', 'credits', 'events']} rows={i.lines.map((l) => [
           l.description, l.kind, l.quantity, l.amount, l.credits ?? '',
-          l.eventCount > 0 ? <button data-line={l.id} onClick={() => setOpen(open === l.id ? undefined : l.id)}>{l.eventCount} events</button> : '0',
+          l.eventCount > 0 ? <button data-line={l.id} onClick={() => setOpen(open === l.id ? undefined : l.id)}>{l.eventCount} {l.eventCount === 1 ? 'event' : 'events'}</button> : '0',
         ])} />
         {open && <LineEvents api={api} invoiceId={i.id} lineId={open} />}
         <p class="totals">Subtotal {i.subtotal} · credits applied {i.creditsApplied} · total <strong data-testid="invoice-total">{i.total} {i.currency}</strong> ·
