@@ -48,6 +48,14 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.browser } },
   },
   {
+    // The console and the portal run in browsers (built by collector/scripts/build-console.mjs).
+    files: ['collector/console-ui/src/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: nodeBuiltins, message: 'the console runs in browsers: no Node built-ins.' }] }],
+    },
+  },
+  {
     // The browser package may use the DOM, never Node.
     files: ['packages/browser/src/**/*.ts'],
     ignores: ['**/*.test.ts'],

@@ -1,6 +1,6 @@
 // The collector's HTTP app, built from injected dependencies so tests call app.request()
 // without a socket. The collector is thin: HTTP in, engine calls, HTTP out.
-import { type Clock, type Store, isStoreUnavailable, systemClock } from '@meterkit/engine'
+import { type Clock, ReportingService, type Storage, type Store, isStoreUnavailable, systemClock } from '@meterkit/engine'
 import { DEFAULT_LATENESS_WINDOW_MS, errorBody } from '@meterkit/protocol'
 import { OpenAPIHono } from '@hono/zod-openapi'
 import type { Tracer } from '@opentelemetry/api'
@@ -26,6 +26,10 @@ import { keyRoutes } from './routes/keys.js'
 import { subscriptionRoutes } from './routes/subscriptions.js'
 import { webhookRoutes } from './routes/webhooks.js'
 import { streamRoutes } from './routes/stream.js'
+import { reportRoutes } from './routes/reports.js'
+import { exportRoutes } from './routes/exports.js'
+import { customerInvoiceRoutes } from './routes/customer-invoices.js'
+import { consoleRoutes } from './console/index.js'
 import { LiveHub, type LiveTimers, UsageSource } from './live/index.js'
 import { BalanceSource } from './live/balance-source.js'
 import { TenantConfigs } from './tenant-configs.js'
@@ -55,6 +59,8 @@ export interface AppDeps {
   webhookUrls?: WebhookUrlPolicy
   /** Answer 500 when a JSON answer does not fit its route's OpenAPI declaration (tests turn it on). */
   checkResponses?: boolean
+  /** The store's transactions, for reports (default: the store's own `storage`, as every store has). */
+  storage?: Storage
 }
 
 export interface AppContext {
@@ -72,6 +78,8 @@ export interface AppContext {
   /** The last write the store refused (disk full, I/O error), until a write succeeds again. */
   writeHealth: WriteHealth
   webhookUrls: WebhookUrlPolicy
+  /** Reports of the console; undefined for a store that exposes no transactions. */
+  reporting: ReportingService | undefined
 }
 
 /**
@@ -107,6 +115,11 @@ const unrefTimers: LiveTimers = {
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 }
 
+function reportingFor(deps: AppDeps): ReportingService | undefined {
+  const storage = deps.storage ?? (deps.store as Partial<{ storage: Storage }>).storage
+  return storage === undefined ? undefined : new ReportingService(storage)
+}
+
 export function createApp(deps: AppDeps) {
   const clock = deps.clock ?? systemClock
   const keys = new KeyResolver(deps.store, { ttlMs: deps.keyCacheTtlMs ?? 5000, now: () => clock.now() })
@@ -123,6 +136,7 @@ export function createApp(deps: AppDeps) {
     isAccepting: deps.isAccepting ?? (() => true),
     writeHealth: new WriteHealth(clock),
     webhookUrls: deps.webhookUrls ?? new WebhookUrlPolicy(),
+    reporting: reportingFor(deps),
   }
   ctx.live.addSource(new UsageSource(deps.store, configs))
   ctx.live.addSource(new BalanceSource(deps.store, clock))
@@ -166,6 +180,10 @@ export function createApp(deps: AppDeps) {
   app.route('/v1', invoiceRoutes(ctx))
   app.route('/v1', creditRoutes(ctx))
   app.route('/v1/webhooks', webhookRoutes(ctx))
+  app.route('/v1', reportRoutes(ctx))
+  app.route('/v1/exports', exportRoutes(ctx))
+  app.route('/v1/customers', customerInvoiceRoutes(ctx))
+  app.route('/', consoleRoutes())
 
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404))
   app.onError((err, c) => {

@@ -145,7 +145,7 @@ export function authenticate(deps: AuthDeps) {
       if (!checked.ok) throw new HttpError('unauthorized', checked.message)
       const principal = checked.principal
       if (route === undefined) {
-        throw new HttpError('forbidden', 'a customer token may only read its customer\'s usage, balance, entitlements, stream and quotes, and send the events it allows')
+        throw new HttpError('forbidden', 'a customer token may only read its customer\'s usage, balance, entitlements, stream, quotes, ledger and invoices, and send the events it allows')
       }
       if (route.customerId !== undefined && route.customerId !== principal.customerId) throw new HttpError('not_found', 'no customer with this id')
       if (route.ingest && principal.ingestEvents === undefined) {

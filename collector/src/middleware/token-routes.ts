@@ -11,11 +11,14 @@ export interface TokenRoute {
   ingest: boolean
 }
 
-const CUSTOMER_ROUTES: Record<string, { segments: number; queryToken: boolean }> = {
-  usage: { segments: 5, queryToken: false },
-  balance: { segments: 5, queryToken: false },
-  stream: { segments: 5, queryToken: true },
-  entitlements: { segments: 6, queryToken: false },
+const CUSTOMER_ROUTES: Record<string, { segments: readonly number[]; queryToken: boolean }> = {
+  usage: { segments: [5], queryToken: false },
+  balance: { segments: [5], queryToken: false },
+  stream: { segments: [5], queryToken: true },
+  entitlements: { segments: [6], queryToken: false },
+  // The customer portal: what each charge cost (the ledger), the invoices, the upcoming one.
+  ledger: { segments: [5], queryToken: false },
+  invoices: { segments: [5, 6], queryToken: false },
 }
 
 function decode(segment: string): string | undefined {
@@ -33,7 +36,7 @@ export function tokenRouteAt(path: string): TokenRoute | undefined {
   const parts = path.split('/') // ['', 'v1', 'customers', id, route, feature?]
   if (parts[1] !== 'v1' || parts[2] !== 'customers') return undefined
   const route = CUSTOMER_ROUTES[parts[4] ?? '']
-  if (route === undefined || parts.length !== route.segments || parts.slice(3).some((p) => p === '')) return undefined
+  if (route === undefined || !route.segments.includes(parts.length) || parts.slice(3).some((p) => p === '')) return undefined
   const customerId = decode(parts[3]!)
   if (customerId === undefined) return undefined
   return { method: 'GET', customerId, queryToken: route.queryToken, ingest: false }

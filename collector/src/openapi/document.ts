@@ -15,6 +15,7 @@ export const TAGS = [
   { name: 'Configuration', description: 'Meters, features and plans, versioned' },
   { name: 'Access', description: 'Secret keys and customer tokens' },
   { name: 'Webhooks', description: 'Webhook endpoints and deliveries' },
+  { name: 'Reports', description: 'Revenue, usage revenue, credits, active customers and the ingest rate by period; CSV exports' },
   { name: 'Operations', description: 'Health, readiness, metrics and this reference; no key needed' },
 ]
 
@@ -29,7 +30,7 @@ const SECURITY_SCHEMES = {
     type: 'http',
     scheme: 'bearer',
     bearerFormat: 'mk_ct_…',
-    description: 'A customer token (`mk_ct_…`, minted by `POST /v1/customer-tokens`, at most 1 h, one customer): safe in a browser, it reads its customer\'s usage, balance, entitlements, stream and quotes, and sends events only when minted with `ingest.events`.',
+    description: 'A customer token (`mk_ct_…`, minted by `POST /v1/customer-tokens`, at most 1 h, one customer): safe in a browser, it reads its customer\'s usage, balance, entitlements, stream, quotes, ledger and invoices, and sends events only when minted with `ingest.events`.',
   },
   customerTokenQuery: {
     type: 'apiKey',

@@ -31,3 +31,4 @@ export type { Storage, Tx, TransactionMode, Awaitable } from './store/storage.js
 export * from './webhooks/index.js'
 export { PostgresStore, type PostgresStoreOptions, FOLD_LOCK } from './store/postgres/postgres-store.js'
 export { openStore, DEFAULT_STORE_URL, type AnyStore, type OpenStoreOptions } from './store/open-store.js'
+export * from './reporting/index.js'

@@ -10,6 +10,7 @@ import type { ChargeTotalRows, LedgerRows, ReservationRows, ThresholdRows } from
 import type { EventRows, RollupRows } from '../meters/storage.js'
 import type { Customer, CustomerInput } from './port.js'
 import type { OutboxWrites } from '../webhooks/storage.js'
+import type { ReportingReads } from '../reporting/storage.js'
 
 export type Awaitable<T> = T | Promise<T>
 
@@ -35,6 +36,7 @@ export interface Tx {
   readonly chargeTotals: ChargeTotalRows
   readonly watermarks: WatermarkRows
   readonly outbox: OutboxWrites
+  readonly reporting: ReportingReads
 }
 
 export interface Storage {

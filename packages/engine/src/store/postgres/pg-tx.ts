@@ -8,6 +8,7 @@ import { type ConfigCache, PgConfigRows, PgCustomerRows } from './customer-rows.
 import { PgEventRows } from './event-rows.js'
 import { PgOutboxWrites } from './outbox-rows.js'
 import { PgRollupRows } from './rollup-rows.js'
+import { PgReportingReads } from './reporting-rows.js'
 import type { Sql } from './sql.js'
 
 /** What outlives one transaction: caches of rows that never change once written. */
@@ -38,5 +39,6 @@ export function pgTx(sql: Sql, caches: PgTxCaches): PgTx {
       set: async (name: WatermarkName, seq: number) => void (await sql.run('watermarks_set', 'UPDATE index_state SET seq = $1 WHERE name = $2', [seq, name])),
     },
     outbox: new PgOutboxWrites(sql),
+    reporting: new PgReportingReads(sql),
   }
 }

@@ -10,6 +10,7 @@ import { SqliteConfigRows } from './config-rows.js'
 import { SqliteCustomerRows } from './customer-rows.js'
 import { SqliteEventRows } from './event-rows.js'
 import { SqliteRollupRows } from './rollup-rows.js'
+import { SqliteReportingReads } from './reporting-rows.js'
 
 export function sqliteTx(db: Database.Database, parts: { outbox?: WebhookOutbox } = {}): Tx {
   const watermark = db.prepare('SELECT seq FROM index_state WHERE name = ?').pluck()
@@ -32,5 +33,6 @@ export function sqliteTx(db: Database.Database, parts: { outbox?: WebhookOutbox 
       set: (name: WatermarkName, seq: number) => void setWatermark.run(seq, name),
     },
     outbox: parts.outbox ?? new WebhookOutbox(db),
+    reporting: new SqliteReportingReads(db),
   }
 }
