@@ -5,7 +5,10 @@
 // seqs, customers) with 16 callers at once, as a ratio to that ceiling. A fresh database each
 // run (MK_BENCH_POSTGRES, default postgres://postgres@127.0.0.1:5432/postgres), dropped after.
 import { randomBytes } from 'node:crypto'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { openPool, openPostgres } from '@meterkit/engine'
+import { startCollector } from './lib/collector.mjs'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
 const BATCH = 500
@@ -55,6 +58,19 @@ async function storeAppend(storage, seconds, prefix) {
   })
 }
 
+const run = promisify(execFile)
+
+/** POST /v1/events through each collector at once, the connections shared out among them; events/s in all. */
+async function throughCollectors(urls, key, seconds, prefix) {
+  const loadgen = new URL('./lib/loadgen.mjs', import.meta.url).pathname
+  const per = Math.max(1, Math.floor(CONNECTIONS / urls.length))
+  const results = await Promise.all(urls.map(async (u, i) => {
+    const { stdout } = await run(process.execPath, [loadgen, u, key, String(per), String(BATCH), String(seconds), `${prefix}-${i}`], { encoding: 'utf8' })
+    return JSON.parse(stdout.trim().split('\n').pop())
+  }))
+  return results.reduce((n, r) => n + r.events / r.seconds, 0)
+}
+
 const name = `mk_bench_${randomBytes(4).toString('hex')}`
 const admin = openPool(ADMIN_URL, { max: 1 })
 await admin.query(`CREATE DATABASE ${name}`)
@@ -73,11 +89,33 @@ try {
     await storeAppend(store.storage, 2, 'warm')
     const appended = await storeAppend(store.storage, SECONDS, 'run')
     console.log(`PostgresStorage.append (${BATCH}-event batches, ${CONNECTIONS} callers): ${Math.round(appended).toLocaleString()} events/s, ${(appended / raw * 100).toFixed(1)}% of the raw ceiling`)
+    // Durable ingest over HTTP: one collector, then two on the same database.
+    const storeArgs = { dbPath: url.toString() }
+    const one = await startCollector(storeArgs)
+    let viaOne
+    try {
+      await throughCollectors([one.url], one.adminKey, 2, 'warm1')
+      viaOne = await throughCollectors([one.url], one.adminKey, SECONDS, 'one')
+    } finally {
+      await one.stop()
+    }
+    const pair = [await startCollector(storeArgs), await startCollector(storeArgs)]
+    let viaTwo
+    try {
+      await throughCollectors(pair.map((c) => c.url), pair[0].adminKey, 2, 'warm2')
+      viaTwo = await throughCollectors(pair.map((c) => c.url), pair[0].adminKey, SECONDS, 'two')
+    } finally {
+      await Promise.all(pair.map((c) => c.stop()))
+    }
+    console.log(`POST /v1/events through one collector: ${Math.round(viaOne).toLocaleString()} events/s, ${(viaOne / raw * 100).toFixed(1)}% of the raw ceiling (target ≥ 50%)`)
+    console.log(`POST /v1/events through two collectors: ${Math.round(viaTwo).toLocaleString()} events/s, ${(viaTwo / raw * 100).toFixed(1)}% of the raw ceiling`)
     console.log('::result::' + JSON.stringify({
       name: 'postgres',
       figures: [
         { name: 'raw PostgreSQL ceiling', value: Math.round(raw), unit: 'rows/s' },
         { name: 'PostgresStorage.append', value: Math.round(appended), unit: 'events/s', baseline: 'raw PostgreSQL ceiling', ratio: appended / raw },
+        { name: 'POST /v1/events, one collector', value: Math.round(viaOne), unit: 'events/s', baseline: 'raw PostgreSQL ceiling', ratio: viaOne / raw, target: '≥ 0.50' },
+        { name: 'POST /v1/events, two collectors', value: Math.round(viaTwo), unit: 'events/s', baseline: 'raw PostgreSQL ceiling', ratio: viaTwo / raw },
       ],
     }))
   } finally {
