@@ -56,6 +56,10 @@ export class PgKeyRows {
   /** Runs `fn` in a transaction holding the store's write lock, as every writer of the database takes it. */
   private async locked<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect()
+    // A connection lost while checked out reports it here as well as through the query in flight.
+    let broken: Error | undefined
+    const onError = (err: Error) => (broken = err)
+    client.on('error', onError)
     try {
       await client.query('BEGIN')
       await client.query({ name: 'mk_write_lock', text: 'SELECT pg_advisory_xact_lock($1, $2)', values: [LOCK_NAMESPACE, WRITE_LOCK] })
@@ -63,10 +67,12 @@ export class PgKeyRows {
       await client.query('COMMIT')
       return result
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined)
+      await client.query('ROLLBACK').catch((rollbackErr: Error) => (broken = rollbackErr))
       throw err
     } finally {
-      client.release()
+      // A connection being closed may still report its end: it keeps the listener.
+      if (broken === undefined) client.off('error', onError)
+      client.release(broken)
     }
   }
 

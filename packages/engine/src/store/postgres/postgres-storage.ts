@@ -105,7 +105,8 @@ export class PostgresStorage implements Storage {
       await client.query('ROLLBACK').catch((rollbackErr: Error) => (unusable = rollbackErr))
       throw err
     } finally {
-      client.off('error', lost)
+      // A connection being closed may still report its end: it keeps the listener.
+      if (unusable === undefined) client.off('error', lost)
       client.release(unusable)
     }
   }

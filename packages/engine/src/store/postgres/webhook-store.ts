@@ -68,16 +68,22 @@ export class PgWebhookStore implements WebhookStore {
 
   private async inTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect()
+    // A connection lost while checked out reports it here as well as through the query in flight.
+    let broken: Error | undefined
+    const onError = (err: Error) => (broken = err)
+    client.on('error', onError)
     try {
       await client.query('BEGIN')
       const result = await fn(client)
       await client.query('COMMIT')
       return result
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined)
+      await client.query('ROLLBACK').catch((rollbackErr: Error) => (broken = rollbackErr))
       throw err
     } finally {
-      client.release()
+      // A connection being closed may still report its end: it keeps the listener.
+      if (broken === undefined) client.off('error', onError)
+      client.release(broken)
     }
   }
 
