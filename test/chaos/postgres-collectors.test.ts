@@ -5,7 +5,7 @@
 // and the credit ledger agree with figures computed from the acknowledged events, `verify` is
 // clean, and each billing period has one invoice.
 import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createTestDatabase, postgresAvailable, type TestDatabase } from '@meterkit/engine/testing'
 import { audit, chaosSeeds, describeAudit, makeEvents, pause, stableTimestamp, withSeed, type StoredRow } from '../support/chaos.js'
 import { Processes, killCollector, stopCollector } from '../support/collector-control.js'
@@ -45,16 +45,10 @@ const api = async (url: string, method: string, path: string, body?: unknown) =>
 }
 
 describe.runIf(available === true)('two collectors on one PostgreSQL database (kill -9 of either)', () => {
-  let db: TestDatabase
-  beforeAll(async () => {
-    db = await createTestDatabase()
-  })
-  afterAll(async () => {
-    await db?.drop()
-  })
-
   it.each(SEEDS)(`seed %i: ${EVENTS} events through both, ${KILLS} kills; stored once, deducted once, billed once`, async (seed) => {
     await withSeed('postgres-collectors', seed, async (rng) => {
+      // A database of its own per seed: the audit reads every event stored.
+      const db: TestDatabase = await createTestDatabase()
       const procs = new Processes()
       try {
         const collectors: CollectorProcess[] = [procs.add(await startCollector(db.url)), procs.add(await startCollector(db.url))]
@@ -129,6 +123,7 @@ describe.runIf(available === true)('two collectors on one PostgreSQL database (k
         expect(ledger.customers).toBe(customers.length)
       } finally {
         await procs.killAll()
+        await db.drop()
       }
     })
   }, 240_000)
