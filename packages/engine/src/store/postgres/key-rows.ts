@@ -4,7 +4,7 @@
 import type pg from 'pg'
 import { normalizeScopes, parseScopes } from '../../auth/scopes.js'
 import type { ApiKeyInput, ApiKeyRecord, SecretPurpose, Tenant } from '../port.js'
-import { LOCK_NAMESPACE, WRITE_LOCK } from './locks.js'
+import { poolTransaction } from './pool-transaction.js'
 
 interface KeyRow {
   id: string
@@ -53,29 +53,6 @@ export class PgKeyRows {
     return (await this.pool.query<R>({ name, text, values })).rows
   }
 
-  /** Runs `fn` in a transaction holding the store's write lock, as every writer of the database takes it. */
-  private async locked<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect()
-    // A connection lost while checked out reports it here as well as through the query in flight.
-    let broken: Error | undefined
-    const onError = (err: Error) => (broken = err)
-    client.on('error', onError)
-    try {
-      await client.query('BEGIN')
-      await client.query({ name: 'mk_write_lock', text: 'SELECT pg_advisory_xact_lock($1, $2)', values: [LOCK_NAMESPACE, WRITE_LOCK] })
-      const result = await fn(client)
-      await client.query('COMMIT')
-      return result
-    } catch (err) {
-      await client.query('ROLLBACK').catch((rollbackErr: Error) => (broken = rollbackErr))
-      throw err
-    } finally {
-      // A connection being closed may still report its end: it keeps the listener.
-      if (broken === undefined) client.off('error', onError)
-      client.release(broken)
-    }
-  }
-
   async createTenant(name: string, nowMs: number): Promise<Tenant> {
     const [row] = await this.rows<TenantRow>('tenant_insert', 'INSERT INTO tenants (name, created_at) VALUES ($1, $2) RETURNING id, name, created_at, live_tenant_id', [name, nowMs])
     return toTenant(row!)
@@ -91,12 +68,12 @@ export class PgKeyRows {
     const first = 'SELECT id, name, created_at, live_tenant_id FROM tenants ORDER BY id LIMIT 1'
     const [row] = await this.rows<TenantRow>('tenant_first', first)
     if (row !== undefined) return toTenant(row)
-    return this.locked(async (client) => {
+    return poolTransaction(this.pool, async (client) => {
       const again = (await client.query<TenantRow>(first)).rows[0]
       if (again !== undefined) return toTenant(again)
       const made = (await client.query<TenantRow>('INSERT INTO tenants (name, created_at) VALUES ($1, $2) RETURNING id, name, created_at, live_tenant_id', [name, nowMs])).rows[0]!
       return toTenant(made)
-    })
+    }, { writeLock: true })
   }
 
   /** The paired test tenant, inserted on first call; the unique index settles a race between processes. */

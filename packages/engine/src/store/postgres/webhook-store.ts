@@ -18,6 +18,7 @@ import type {
 import type { WebhookData, WebhookEndpoint, WebhookEventType, WebhookPayload } from '../../webhooks/payloads.js'
 import { decodeCursor, encodeCursor } from '../cursor.js'
 import type { Page } from '../port.js'
+import { poolTransaction } from './pool-transaction.js'
 import type { PostgresStorage } from './postgres-storage.js'
 
 interface DeliveryRow {
@@ -66,27 +67,6 @@ export class PgWebhookStore implements WebhookStore {
     return (await this.pool.query<R>({ name, text, values })).rows
   }
 
-  private async inTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect()
-    // A connection lost while checked out reports it here as well as through the query in flight.
-    let broken: Error | undefined
-    const onError = (err: Error) => (broken = err)
-    client.on('error', onError)
-    try {
-      await client.query('BEGIN')
-      const result = await fn(client)
-      await client.query('COMMIT')
-      return result
-    } catch (err) {
-      await client.query('ROLLBACK').catch((rollbackErr: Error) => (broken = rollbackErr))
-      throw err
-    } finally {
-      // A connection being closed may still report its end: it keeps the listener.
-      if (broken === undefined) client.off('error', onError)
-      client.release(broken)
-    }
-  }
-
   enqueue<T extends WebhookEventType>(tenantId: number, endpoints: readonly WebhookEndpoint[], type: T, data: WebhookData[T], atMs: number): Promise<string[]> {
     return this.storage.transaction('write', async (tx) => tx.outbox.enqueue(tenantId, endpoints, type, data, atMs))
   }
@@ -111,7 +91,7 @@ export class PgWebhookStore implements WebhookStore {
   }
 
   async recordAttempt(id: string, result: AttemptResult): Promise<DeliveryStatus | undefined> {
-    return this.inTransaction(async (client) => {
+    return poolTransaction(this.pool, async (client) => {
       const row = (await client.query<DeliveryRow>({ name: 'webhooks_attempt_row', text: 'SELECT status, attempts, created_at FROM webhook_deliveries WHERE id = $1 FOR UPDATE', values: [id] })).rows[0]
       if (row === undefined || row.status !== 'pending') return undefined
       const o = attemptOutcome({ createdAtMs: row.created_at, attempts: row.attempts }, result, this.random)
@@ -152,7 +132,7 @@ export class PgWebhookStore implements WebhookStore {
   }
 
   async redeliver(tenantId: number, id: string, nowMs: number): Promise<RedeliverResult> {
-    return this.inTransaction(async (client): Promise<RedeliverResult> => {
+    return poolTransaction(this.pool, async (client): Promise<RedeliverResult> => {
       const byId = `SELECT ${VIEW_COLUMNS} FROM webhook_deliveries WHERE tenant_id = $1 AND id = $2`
       const row = (await client.query<DeliveryRow>({ name: 'webhooks_by_tenant_id', text: `${byId} FOR UPDATE`, values: [tenantId, id] })).rows[0]
       if (row === undefined) return { ok: false, code: 'not_found' }
