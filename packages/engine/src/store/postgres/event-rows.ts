@@ -190,64 +190,74 @@ export class PgEventRows extends PgEventReads implements EventRows {
   }
 
   /**
-   * Several batches in a transaction that holds the append lock, in three statements whatever
-   * their number (group commit): which ids are stored already, the insert of the others, and the
-   * stored content of repeated ids. Later batches see the earlier ones' events as stored.
+   * Several batches in a transaction that holds the append lock (group commit), in one statement
+   * whatever their number: the ids not stored yet are inserted (the first of a repeated one),
+   * numbered in order after the greatest seq, which the append lock keeps still, so no seq is
+   * taken by a row that is not stored; their customers are created with them; and the statement
+   * answers the ordinals it did not insert, none in the common case. Only then is the stored
+   * content of those read, to tell duplicates from conflicts. Later batches see the earlier
+   * ones' events as stored.
    */
   async appendGroup(batches: readonly IngestBatch[]): Promise<IngestOutcome[][]> {
-    const rows = batches.flatMap((b) => b.events.map((e) => ({ b, e, key: `${b.tenantId}\u0000${e.id}` }))).map((r, i) => ({ ...r, i }))
-    if (rows.length === 0) return batches.map(() => [])
-    // Only ids not stored yet are inserted (the first of a repeated one): a conflicting row
-    // would take a seq and leave a gap. One index probe per id (the LIMIT keeps the subquery a
-    // probe): a table that grew since its statistics must not be planned as a scan of every event.
-    const known = new Set((await this.sql.rows<{ tenant_id: number; id: string }>(
-      'events_known',
-      `SELECT k.tenant_id, k.id FROM unnest($1::bigint[], $2::text[]) AS k (tenant_id, id),
-         LATERAL (SELECT 1 FROM events e WHERE e.tenant_id = k.tenant_id AND e.id = k.id LIMIT 1) AS hit`,
-      [rows.map((r) => r.b.tenantId), rows.map((r) => r.e.id)],
-    )).map((r) => `${r.tenant_id}\u0000${r.id}`))
-    const candidates = rows.filter((r) => !known.has(r.key) && (known.add(r.key), true))
-    // One statement for the candidates, numbered in order after the greatest seq (which the
-    // append lock keeps still), their customers created with them.
-    const inserted = candidates.length === 0 ? [] : await this.sql.rows<{ tenant_id: number; id: string }>(
+    const outcomes = batches.map((b) => new Array<IngestOutcome>(b.events.length).fill('accepted'))
+    // The candidates as columns; `at` maps a candidate's ordinal (from 1) to its batch and index.
+    const tenants: number[] = [], ids: string[] = [], names: string[] = [], customers: string[] = [], times: number[] = []
+    const properties: string[] = [], reservations: (string | null)[] = [], sources: string[] = [], received: number[] = []
+    const at: [number, number][] = []
+    const repeated: [number, number][] = []
+    const seen = new Map<number, Set<string>>()
+    batches.forEach((b, bi) => {
+      let ofTenant = seen.get(b.tenantId)
+      if (ofTenant === undefined) seen.set(b.tenantId, (ofTenant = new Set()))
+      b.events.forEach((e, ei) => {
+        if (ofTenant.has(e.id)) return void repeated.push([bi, ei])
+        ofTenant.add(e.id)
+        tenants.push(b.tenantId); ids.push(e.id); names.push(e.event); customers.push(e.customerId); times.push(e.timestampMs)
+        properties.push(e.propertiesJson); reservations.push(e.reservationId ?? null); sources.push(b.source); received.push(b.receivedAtMs)
+        at.push([bi, ei])
+      })
+    })
+    if (ids.length === 0) return outcomes
+    // One index probe per id (the LIMIT keeps the subquery a probe): a table that grew since its
+    // statistics must not be planned as a scan of every event.
+    const known = await this.sql.rows<{ n: number }>(
       'events_append',
-      `WITH stored AS (
+      `WITH input AS (
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::bigint[]) WITH ORDINALITY
+           AS e (tenant_id, id, event, customer_id, ts, properties, reservation_id, source, received_at, n)
+       ), fresh AS (
+         SELECT i.*, row_number() OVER (ORDER BY i.n) AS r FROM input i
+           LEFT JOIN LATERAL (SELECT true AS hit FROM events e WHERE e.tenant_id = i.tenant_id AND e.id = i.id LIMIT 1) AS k ON true
+         WHERE k.hit IS NULL
+       ), stored AS (
          INSERT INTO events (seq, tenant_id, id, event, customer_id, ts, properties, reservation_id, source, received_at)
-         SELECT m.seq + e.n, e.tenant_id, e.id, e.event, e.customer_id, e.ts, e.properties, e.reservation_id, e.source, e.received_at
-         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::bigint[]) WITH ORDINALITY
-           AS e (tenant_id, id, event, customer_id, ts, properties, reservation_id, source, received_at, n),
-           (SELECT coalesce(max(seq), 0) AS seq FROM events) AS m
-         ORDER BY e.n
-         ON CONFLICT (tenant_id, id) DO NOTHING
-         RETURNING tenant_id, id, customer_id, received_at
+         SELECT m.seq + f.r, f.tenant_id, f.id, f.event, f.customer_id, f.ts, f.properties, f.reservation_id, f.source, f.received_at
+         FROM fresh f, (SELECT coalesce(max(seq), 0) AS seq FROM events) AS m
+         ORDER BY f.r
+         RETURNING tenant_id, customer_id, received_at
        ), customers AS (
          INSERT INTO customers (tenant_id, id, created_at)
          SELECT DISTINCT ON (tenant_id, customer_id) tenant_id, customer_id, received_at FROM stored ORDER BY tenant_id, customer_id, received_at
          ON CONFLICT (tenant_id, id) DO NOTHING
        )
-       SELECT tenant_id, id FROM stored`,
-      [
-        candidates.map((r) => r.b.tenantId), candidates.map((r) => r.e.id), candidates.map((r) => r.e.event), candidates.map((r) => r.e.customerId),
-        candidates.map((r) => r.e.timestampMs), candidates.map((r) => r.e.propertiesJson), candidates.map((r) => r.e.reservationId ?? null),
-        candidates.map((r) => r.b.source), candidates.map((r) => r.b.receivedAtMs),
-      ],
+       SELECT i.n FROM input i WHERE NOT EXISTS (SELECT 1 FROM fresh f WHERE f.n = i.n)`,
+      [tenants, ids, names, customers, times, properties, reservations, sources, received],
     )
-    const fresh = new Set(inserted.map((r) => `${r.tenant_id}\u0000${r.id}`))
-    const repeated = rows.filter((r) => !fresh.delete(r.key))
-    const stored = new Map<string, StoredContent>()
-    if (repeated.length > 0) {
-      const found = await this.sql.rows<StoredContent & { tenant_id: number }>(
-        'events_stored_content',
-        `SELECT x.tenant_id, x.id, x.event, x.customer_id, x.ts, x.properties, x.reservation_id FROM unnest($1::bigint[], $2::text[]) AS k (tenant_id, id),
-           LATERAL (SELECT * FROM events e WHERE e.tenant_id = k.tenant_id AND e.id = k.id LIMIT 1) AS x`,
-        [repeated.map((r) => r.b.tenantId), repeated.map((r) => r.e.id)],
-      )
-      for (const f of found) stored.set(`${f.tenant_id}\u0000${f.id}`, f)
+    for (const { n } of known) repeated.push(at[Number(n) - 1]!)
+    if (repeated.length === 0) return outcomes
+    const found = await this.sql.rows<StoredContent & { tenant_id: number }>(
+      'events_stored_content',
+      `SELECT x.tenant_id, x.id, x.event, x.customer_id, x.ts, x.properties, x.reservation_id FROM unnest($1::bigint[], $2::text[]) AS k (tenant_id, id),
+         LATERAL (SELECT * FROM events e WHERE e.tenant_id = k.tenant_id AND e.id = k.id LIMIT 1) AS x`,
+      [repeated.map(([bi]) => batches[bi]!.tenantId), repeated.map(([bi, ei]) => batches[bi]!.events[ei]!.id)],
+    )
+    const stored = new Map(found.map((f) => [`${f.tenant_id}\u0000${f.id}`, f]))
+    for (const [bi, ei] of repeated) {
+      const b = batches[bi]!
+      const e = b.events[ei]!
+      outcomes[bi]![ei] = sameContent(stored.get(`${b.tenantId}\u0000${e.id}`)!, e) ? 'duplicate' : 'conflict'
     }
-    const outcomes = rows.map((): IngestOutcome => 'accepted')
-    for (const r of repeated) outcomes[r.i] = sameContent(stored.get(r.key)!, r.e) ? 'duplicate' : 'conflict'
-    let next = 0
-    return batches.map((b) => outcomes.slice(next, (next += b.events.length)))
+    return outcomes
   }
 }
 
