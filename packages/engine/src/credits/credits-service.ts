@@ -27,6 +27,25 @@ export type Notify = (tx: Tx, tenantId: number, type: WebhookEventType, data: Re
 const newId = (prefix: string) => `${prefix}_${randomBytes(12).toString('base64url')}`
 const invalid = (message: string): CreditFailure => ({ ok: false, code: 'invalid', message })
 
+/** A credits pass sorted out in a read snapshot, not yet deducted. */
+export interface PreparedCredits {
+  from: number
+  to: number
+  subsGeneration: number
+  /** Each customer's events of the pass, in order; only customers with something to deduct. */
+  customers: EventRecord[][]
+  lastReceivedAtMs: number
+}
+
+/**
+ * Whether a customer's events of a pass can change its credits: nothing priced in credits and no
+ * reservation settled means nothing to deduct (plan grants are renewed by the next credit
+ * operation or read).
+ */
+function needsCredits(rows: readonly EventRecord[], subs: readonly LoadedSubscription[]): boolean {
+  return rows.some((r) => r.reservationId !== null) || subs.some((sub) => sub.timeline.phases.some((p) => creditCharges(p.plan).length > 0))
+}
+
 /** Events of one fold pass at most: each customer's state is loaded and written once for many events. */
 export const CREDITS_FOLD_PASS = 20_000
 
@@ -170,20 +189,49 @@ export class CreditsService implements CreditStore {
     const from = await tx.watermarks.get('credits')
     const to = Math.min(from + limit, upToSeq ?? await tx.events.maxSeq())
     if (to <= from) return 0
-    const generation = await tx.subscriptions.generation()
-    if (generation !== this.subsGeneration) {
+    return this.applyFold(tx, await this.prepareFold(tx, from, to, await tx.events.range(from, to)), limit)
+  }
+
+  /**
+   * Sorts the events of (from, to] by customer, from rows read by the caller (rows at or before
+   * `from` are skipped), keeping only the customers with something to deduct: a credit-priced
+   * plan or a settled reservation. Runs in a read snapshot, outside the write lock.
+   */
+  async prepareFold(tx: Tx, from: number, to: number, rows: readonly EventRecord[]): Promise<PreparedCredits> {
+    const subsGeneration = await tx.subscriptions.generation()
+    if (subsGeneration !== this.subsGeneration) {
       this.subsCache.clear()
-      this.subsGeneration = generation
+      this.subsGeneration = subsGeneration
     }
     const byCustomer = new Map<string, EventRecord[]>()
-    for (const row of await tx.events.range(from, to)) {
+    let lastReceivedAtMs = 0
+    for (const row of rows) {
+      if (row.seq <= from) continue
+      if (row.receivedAtMs > lastReceivedAtMs) lastReceivedAtMs = row.receivedAtMs
       const key = `${row.tenantId}\u0000${row.customerId}`
       const list = byCustomer.get(key)
       if (list === undefined) byCustomer.set(key, [row])
       else list.push(row)
     }
+    const customers: EventRecord[][] = []
+    for (const list of byCustomer.values()) {
+      if (needsCredits(list, await this.subscriptionsOf(tx, list[0]!.tenantId, list[0]!.customerId))) customers.push(list)
+    }
+    return { from, to, subsGeneration, customers, lastReceivedAtMs }
+  }
+
+  /**
+   * Deducts a pass prepared in a read snapshot, inside the write transaction; redone from the
+   * events under the lock if the subscriptions changed in between or another fold got there first.
+   */
+  async commitFold(tx: Tx, prepared: PreparedCredits, limit = CREDITS_FOLD_PASS): Promise<number> {
+    if (await tx.watermarks.get('credits') !== prepared.from || await tx.subscriptions.generation() !== prepared.subsGeneration) return this.foldIn(tx, limit)
+    return this.applyFold(tx, prepared, limit)
+  }
+
+  private async applyFold(tx: Tx, p: PreparedCredits, limit: number): Promise<number> {
     const features = new Map<number, readonly FeatureConfig[]>()
-    for (const rows of byCustomer.values()) {
+    for (const rows of p.customers) {
       const tenantId = rows[0]!.tenantId
       let f = features.get(tenantId)
       if (f === undefined) {
@@ -192,13 +240,21 @@ export class CreditsService implements CreditStore {
       }
       await this.foldCustomer(tx, rows, f)
     }
-    await tx.watermarks.set('credits', to)
+    await tx.watermarks.set('credits', p.to)
     // Caught up: feature limits are read while the unfolded tail is short.
-    if (to - from < limit) {
-      const nowMs = Math.max(...[...byCustomer.values()].map((rows) => rows[rows.length - 1]!.receivedAtMs))
-      await this.limits.sweep(tx, nowMs, this.notify)
+    if (p.to - p.from < limit && p.lastReceivedAtMs > 0) await this.limits.sweep(tx, p.lastReceivedAtMs, this.notify)
+    return p.to - p.from
+  }
+
+  private async subscriptionsOf(tx: Tx, tenantId: number, customerId: string): Promise<LoadedSubscription[]> {
+    const cacheKey = `${tenantId}\u0000${customerId}`
+    let subs = this.subsCache.get(cacheKey)
+    if (subs === undefined) {
+      subs = await customerSubscriptions(tx, tenantId, customerId)
+      if (this.subsCache.size >= 100_000) this.subsCache.clear()
+      this.subsCache.set(cacheKey, subs)
     }
-    return to - from
+    return subs
   }
 
   /** Folds every event stored so far (before a read that must include them all). */
@@ -211,16 +267,8 @@ export class CreditsService implements CreditStore {
   private async foldCustomer(tx: Tx, rows: EventRecord[], features: readonly FeatureConfig[]): Promise<void> {
     const tenantId = rows[0]!.tenantId
     const customerId = rows[0]!.customerId
-    const cacheKey = `${tenantId}\u0000${customerId}`
-    let subs = this.subsCache.get(cacheKey)
-    if (subs === undefined) {
-      subs = await customerSubscriptions(tx, tenantId, customerId)
-      if (this.subsCache.size >= 100_000) this.subsCache.clear()
-      this.subsCache.set(cacheKey, subs)
-    }
-    // Nothing priced in credits and no reservation settled: nothing to deduct (plan grants are
-    // renewed by the next credit operation or read).
-    if (rows.every((r) => r.reservationId === null) && !subs.some((sub) => sub.timeline.phases.some((p) => creditCharges(p.plan).length > 0))) return
+    const subs = await this.subscriptionsOf(tx, tenantId, customerId)
+    if (!needsCredits(rows, subs)) return
     this.limits.note(tenantId, customerId, features, subs)
     const atMs = rows[rows.length - 1]!.receivedAtMs
     let state = await this.renewPlanGrants(tx, tenantId, customerId, subs, await tx.ledger.state(tenantId, customerId), atMs)

@@ -22,7 +22,8 @@ interface Accumulated extends RollupKey {
 
 type Accumulation = Map<string, Accumulated>
 
-interface PreparedFold {
+/** A rollup pass added up, not yet written. */
+export interface PreparedRollups {
   from: number
   to: number
   generation: number
@@ -112,18 +113,37 @@ async function write(tx: Tx, acc: Accumulation): Promise<void> {
   }
 }
 
-async function prepareFold(tx: Tx, maxRows: number): Promise<PreparedFold | undefined> {
+async function prepareFold(tx: Tx, maxRows: number): Promise<PreparedRollups | undefined> {
   const from = await tx.events.foldedSeq()
   const to = Math.min(await tx.events.maxSeq(), from + maxRows)
   if (to <= from) return undefined
+  return prepareRollups(tx, from, to, await tx.events.range(from, to))
+}
+
+/**
+ * Adds up the events of (from, to] for the rollups, from rows read by the caller (rows at or
+ * before `from` are skipped: a pass shared with another fold may start earlier).
+ */
+export async function prepareRollups(tx: Tx, from: number, to: number, rows: readonly EventRecord[]): Promise<PreparedRollups> {
   const generation = await tx.rollups.generation()
   const meters = new MetersOf(tx)
   const acc: Accumulation = new Map()
-  for (const row of await tx.events.range(from, to)) accumulate(acc, await meters.get(row.tenantId), row, undefined)
+  for (const row of rows) if (row.seq > from) accumulate(acc, await meters.get(row.tenantId), row, undefined)
   return { from, to, generation, acc }
 }
 
-async function commitFold(tx: Tx, p: PreparedFold): Promise<number> {
+/**
+ * Writes a pass prepared in a read snapshot, inside the write transaction. If a correction or a
+ * configuration change landed in between (the generation moved), or another fold got there
+ * first, the pass is redone from the events under the lock. Answers how many events it folded.
+ */
+export async function commitRollups(tx: Tx, prepared: PreparedRollups, maxRows: number): Promise<number> {
+  if (await tx.events.foldedSeq() === prepared.from && await tx.rollups.generation() === prepared.generation) return commitFold(tx, prepared)
+  const p = await prepareFold(tx, maxRows)
+  return p === undefined ? 0 : commitFold(tx, p)
+}
+
+async function commitFold(tx: Tx, p: PreparedRollups): Promise<number> {
   await write(tx, p.acc)
   await tx.events.markFolded(p.from, p.to)
   return p.to - p.from
@@ -137,15 +157,15 @@ async function commitFold(tx: Tx, p: PreparedFold): Promise<number> {
  * redone under the lock.
  */
 export async function foldRollups(storage: Storage, maxRows: number, options: { concurrent?: boolean } = {}): Promise<number> {
-  const prepared = options.concurrent ? await storage.transaction('read', (tx) => prepareFold(tx, maxRows)) : undefined
-  if (options.concurrent && prepared === undefined) return 0
-  return storage.transaction('write', async (tx) => {
-    if (prepared !== undefined && await tx.events.foldedSeq() === prepared.from && await tx.rollups.generation() === prepared.generation) {
-      return commitFold(tx, prepared)
-    }
-    const p = await prepareFold(tx, maxRows)
-    return p === undefined ? 0 : commitFold(tx, p)
-  })
+  if (!options.concurrent) {
+    return storage.transaction('write', async (tx) => {
+      const p = await prepareFold(tx, maxRows)
+      return p === undefined ? 0 : commitFold(tx, p)
+    })
+  }
+  const prepared = await storage.transaction('read', (tx) => prepareFold(tx, maxRows))
+  if (prepared === undefined) return 0
+  return storage.transaction('write', (tx) => commitRollups(tx, prepared, maxRows))
 }
 
 /**

@@ -4,9 +4,8 @@
 // (a session advisory lock held on a connection of its own: if that process dies, its connection
 // closes and another collector takes over at its next tick).
 import type pg from 'pg'
-import { CREDITS_FOLD_PASS } from '../../credits/credits-service.js'
 import { Engine } from '../../engine.js'
-import { ROLLUP_FOLD_PASS, foldRollups } from '../../meters/fold.js'
+import { foldDerivedAll } from '../../fold-pass.js'
 import type { ApiKeyInput, ApiKeyRecord, IngestBatch, IngestOutcome, SecretPurpose, Store, Tenant } from '../port.js'
 import type { PoolOptions } from './connection.js'
 import { PgIdempotency } from './idempotency-rows.js'
@@ -85,13 +84,7 @@ export class PostgresStore extends Engine<PostgresStorage> implements Store {
   }
 
   private async foldCaughtUp(): Promise<void> {
-    while (await foldRollups(this.storage, ROLLUP_FOLD_PASS, { concurrent: true }) === ROLLUP_FOLD_PASS) {
-      // keep going until caught up
-    }
-    // Credit-priced usage is deducted in passes large enough that each customer's state is loaded once for many events.
-    while (await this.credits.fold(CREDITS_FOLD_PASS) === CREDITS_FOLD_PASS) {
-      // keep going until caught up
-    }
+    await foldDerivedAll(this.storage, this.credits)
   }
 
   /** Stores a batch in one transaction; resolves only after the commit (CONTRACT §7). */

@@ -4,8 +4,8 @@
 import { statSync } from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
 import { openDatabase } from './connection.js'
-import { CREDITS_FOLD_PASS, CreditsService } from '../../credits/credits-service.js'
-import { ROLLUP_FOLD_PASS, foldRollups } from '../../meters/fold.js'
+import { CreditsService } from '../../credits/credits-service.js'
+import { foldDerivedAll } from '../../fold-pass.js'
 import { SqliteStorage } from './sqlite-storage.js'
 import { sqliteTx } from './sqlite-tx.js'
 
@@ -34,14 +34,9 @@ async function foldAll(): Promise<void> {
   if (folding) return
   folding = true
   try {
-    while (await foldRollups(storage, ROLLUP_FOLD_PASS, { concurrent: true }) === ROLLUP_FOLD_PASS) {
-      // keep going until caught up
-    }
-    // Credit-priced usage is deducted in passes large enough that each customer's state is loaded
-    // and written once for many events (smaller passes measured several times slower).
-    while (await credits.fold(CREDITS_FOLD_PASS) === CREDITS_FOLD_PASS) {
-      // keep going until caught up
-    }
+    // One read of the new events serves the rollups and the credits; the write lock is held only
+    // to write them, so the writer thread's commits wait on it briefly.
+    await foldDerivedAll(storage, credits)
   } catch (err) {
     // Retried on the next tick; readers fold the events past the watermark themselves.
     console.error(JSON.stringify({ level: 'warn', message: 'folding derived state failed; will retry', error: String(err) }))
