@@ -137,6 +137,89 @@ describe('a video product’s credits', () => {
   })
 })
 
+describe('overage at the close of a period', () => {
+  // As the contract reads (§5 Credits, §8 Billing and Credits): a peak-GPU meter priced in credits
+  // is charged when the period closes; what the grants do not cover is invoiced at creditPrice.
+  const overageConfig = {
+    meters: [
+      { key: 'peak_gpus', event: 'cluster.sample', aggregation: 'max', property: 'gpus' },
+      { key: 'render_seconds', event: 'render.completed', aggregation: 'sum', property: 'seconds' },
+    ],
+    plans: [{
+      key: 'gpu', currency: 'USD', interval: 'month', anchor: 'calendar', creditPrice: '0.01', overage: 'invoice',
+      charges: [
+        { key: 'gpus', meter: 'peak_gpus', unit: 'credits', model: 'per_unit', unitAmount: '5' },
+        { key: 'render', meter: 'render_seconds', unit: 'credits', model: 'per_unit', unitAmount: '1' },
+      ],
+    }],
+    billing: { gracePeriod: 'PT1H' },
+  }
+  const send = async (...events: Record<string, unknown>[]) => {
+    const res = await t.json('POST', '/v1/events', { events })
+    expect(res.body.accepted).toBe(events.length)
+  }
+  const invoicesOf = async (c: string) => ((await t.json('GET', `/v1/invoices?customerId=${c}`)).body.data as { id: string; periodStart: string; total: string; lines: { kind: string; quantity: string; amount: string; credits?: string; periodStart: string; periodEnd: string }[] }[]).reverse()
+
+  beforeEach(async () => {
+    expect((await t.json('PUT', '/v1/config', overageConfig)).status).toBe(200)
+    expect((await t.json('POST', '/v1/customers', { id: 'cus_o' })).status).toBe(201)
+    expect((await t.json('POST', '/v1/subscriptions', { id: 'sub_o', customerId: 'cus_o', plan: 'gpu', startAt: '2026-11-01T00:00:00Z' })).status).toBe(201)
+    expect((await t.json('POST', '/v1/customers/cus_o/grants', { credits: '10' })).status).toBe(201)
+  })
+
+  it('invoices the credits a charge priced at the close owes beyond the grants, and settles them', async () => {
+    t.clock.set(at('2026-11-20T00:00:00Z'))
+    // A peak of 5 GPUs at 5 credits each: 25 credits, owed when November closes.
+    await send(
+      { id: 'gpu-1', event: 'cluster.sample', customerId: 'cus_o', timestamp: '2026-11-10T00:00:00Z', properties: { gpus: 3 } },
+      { id: 'gpu-2', event: 'cluster.sample', customerId: 'cus_o', timestamp: '2026-11-19T00:00:00Z', properties: { gpus: 5 } },
+    )
+    expect((await balance('cus_o')).balance).toBe('10')
+    // Past the grace period: November is final.
+    t.clock.set(at('2026-12-01T01:00:00Z'))
+    expect((await t.json('POST', '/v1/billing/run', { until: '2026-12-01T01:00:00Z' })).body.finalized).toHaveLength(1)
+    const [nov] = await invoicesOf('cus_o')
+    expect(nov!.lines.map((l) => [l.kind, l.quantity, l.amount, l.credits ?? null])).toEqual([
+      ['usage', '5', '0.00', '25'],
+      ['usage', '0', '0.00', '0'],
+      ['overage', '15', '0.15', null], // 25 − 10 granted, at 0.01 USD
+    ])
+    expect(nov!.lines[2]).toMatchObject({ periodStart: '2026-11-01T00:00:00.000Z', periodEnd: '2026-12-01T00:00:00.000Z' })
+    expect(nov!.total).toBe('0.15')
+    // The invoice paid the overage: the balance is back at zero, and the ledger says so.
+    expect((await balance('cus_o')).balance).toBe('0')
+    const ledger = (await t.json('GET', '/v1/customers/cus_o/ledger')).body.data as { type: string; credits: string; invoiceId?: string; eventIds?: string[] }[]
+    expect(ledger.filter((e) => e.type === 'deduction').map((e) => [e.credits, e.eventIds])).toEqual([['-10', ['gpu-1', 'gpu-2']], ['-15', ['gpu-1', 'gpu-2']]])
+    expect(ledger.at(-1)).toMatchObject({ type: 'overage_settled', credits: '15', invoiceId: nov!.id })
+    // A second run changes nothing.
+    await t.json('POST', '/v1/billing/run', { until: '2026-12-01T01:00:00Z' })
+    expect(await invoicesOf('cus_o')).toEqual([nov])
+  })
+
+  it('counts a late event of the grace period in the closing period, and leaves the next period’s overage to its own invoice', async () => {
+    t.clock.set(at('2026-11-30T12:00:00Z'))
+    await send({ id: 'r-nov', event: 'render.completed', customerId: 'cus_o', timestamp: '2026-11-30T11:00:00Z', properties: { seconds: 8 } })
+    // Inside the grace period: a late November render (12 s) and a December one (30 s), deducted as they arrive.
+    t.clock.set(at('2026-12-01T00:30:00Z'))
+    await send(
+      { id: 'r-late', event: 'render.completed', customerId: 'cus_o', timestamp: '2026-11-30T23:50:00Z', properties: { seconds: 12 } },
+      { id: 'r-dec', event: 'render.completed', customerId: 'cus_o', timestamp: '2026-12-01T00:20:00Z', properties: { seconds: 30 } },
+    )
+    expect((await balance('cus_o')).balance).toBe('-40')
+    t.clock.set(at('2026-12-01T01:00:00Z'))
+    await t.json('POST', '/v1/billing/run', { until: '2026-12-01T01:00:00Z' })
+    // November: 20 credits against the 10 granted, 10 over; December's 30 are still owed.
+    const [nov] = await invoicesOf('cus_o')
+    expect(nov!.lines.filter((l) => l.kind === 'overage').map((l) => [l.quantity, l.amount])).toEqual([['10', '0.10']])
+    expect((await balance('cus_o')).balance).toBe('-30')
+    t.clock.set(at('2027-01-01T01:00:00Z'))
+    await t.json('POST', '/v1/billing/run', { until: '2027-01-01T01:00:00Z' })
+    const [, dec] = await invoicesOf('cus_o')
+    expect(dec!.lines.filter((l) => l.kind === 'overage').map((l) => [l.quantity, l.amount, l.periodStart])).toEqual([['30', '0.30', '2026-12-01T00:00:00.000Z']])
+    expect((await balance('cus_o')).balance).toBe('0')
+  })
+})
+
 describe('quotes', () => {
   it('prices a render before it starts, at the margin of the period’s usage', async () => {
     await t.json('POST', '/v1/subscriptions', { customerId: 'cus_q', plan: 'creator', startAt: '2026-11-01T00:00:00Z' })

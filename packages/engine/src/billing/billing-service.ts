@@ -282,15 +282,16 @@ export class BillingService implements BillingStore {
   }
 
   /**
-   * The overage (credits used beyond the grants, at the plan's creditPrice) and the credits
-   * bought since the last invoice. `settle`: the invoice is final, so the overage is settled in
+   * The overage (credits the period's usage took beyond the grants, and what earlier periods'
+   * late events added since, at the plan's creditPrice) and the credits bought since the last
+   * invoice. `settle`: the invoice is final, so the overage is settled in
    * the ledger and the purchases are marked as invoiced.
    */
   private async creditLines(tx: Tx, tenantId: number, s: LoadedSubscription, plan: PlanConfig, invoiceId: string, b: number, settle: boolean): Promise<InvoiceLine[]> {
     const lines: InvoiceLine[] = []
     const customerId = s.record.customerId
     if (plan.creditPrice !== undefined) {
-      const owed = settle ? await this.deps.credits.settleOverage(tx, tenantId, customerId, invoiceId, b, b) : await this.deps.credits.owed(tx, tenantId, customerId)
+      const owed = settle ? await this.deps.credits.settleOverage(tx, tenantId, customerId, invoiceId, b, b) : await this.deps.credits.overageDue(tx, tenantId, customerId, b)
       if (owed.gt(0)) {
         lines.push({
           chargeKey: 'overage', kind: 'overage', description: `Credits beyond the grants: ${owed.toString()} × ${plan.creditPrice}`,

@@ -21,6 +21,8 @@ interface Stretch {
   charge: UsageCharge
   key: string
   from: number
+  /** The subscription's stretch of a period the charge belongs to: its deduction's group. */
+  group: string
   /** Quantities per dimension value before the pass, and now. */
   start: Map<string, Big>
   now: Map<string, Big>
@@ -30,9 +32,12 @@ interface Stretch {
 }
 
 export interface CustomerCosts {
-  /** What the events that settle no reservation cost together. */
-  total: Big
-  eventIds: string[]
+  /**
+   * What the events that settle no reservation cost, one deduction per stretch of a billing
+   * period (a subscription's period, or its part under one plan), in the order the events came:
+   * so each deduction, and its overage, belongs to one period.
+   */
+  deductions: { total: Big; eventIds: string[] }[]
   /** Events naming a reservation, in order, each with its own cost. */
   settlements: { event: CostedEvent; cost: Big }[]
 }
@@ -71,7 +76,8 @@ export class CreditCosts {
   async costCustomer(tx: Tx, tenantId: number, customerId: string, subs: readonly LoadedSubscription[], events: readonly CostedEvent[]): Promise<CustomerCosts> {
     const stretches = new Map<string, Stretch>()
     const settlements: { event: CostedEvent; cost: Big }[] = []
-    const charged = new Set<string>()
+    /** Event id → its group, for the events charged in this pass. */
+    const charged = new Map<string, string>()
     for (const e of events) {
       if (e.status === 'voided') continue
       const ctx = contextAt(subs, e.timestampMs)
@@ -99,7 +105,7 @@ export class CreditCosts {
         if (st === undefined) {
           const rows = await tx.chargeTotals.totals(tenantId, customerId, key, from)
           const quantities = new Map(rows.map((r) => [r.dimension, decimal(r.quantity)]))
-          st = { charge, key, from, start: new Map(quantities), now: quantities, settled: ZERO, dimensional: dimIndex >= 0 }
+          st = { charge, key, from, group: `${ctx!.sub.record.id}\u0000${from}`, start: new Map(quantities), now: quantities, settled: ZERO, dimensional: dimIndex >= 0 }
           stretches.set(id, st)
         }
         const before = st.now.get(dimension) ?? ZERO
@@ -111,20 +117,28 @@ export class CreditCosts {
           st.settled = st.settled.plus(cost)
         }
         st.now.set(dimension, after)
-        if (e.reservationId === null) charged.add(e.id)
+        if (e.reservationId === null) charged.set(e.id, st.group)
       }
       if (e.reservationId !== null) settlements.push({ event: e, cost: own })
     }
-    let total = ZERO
+    const groups = new Map<string, { total: Big; eventIds: string[] }>()
+    for (const e of events) {
+      const group = charged.get(e.id)
+      if (group === undefined) continue
+      const g = groups.get(group)
+      if (g === undefined) groups.set(group, { total: ZERO, eventIds: [e.id] })
+      else g.eventIds.push(e.id)
+    }
     for (const st of stretches.values()) {
       // A falling volume price is not refunded within a pass: the period's close settles it.
       const raw = this.priceOf(st.charge, st.now, st.dimensional).minus(this.priceOf(st.charge, st.start, st.dimensional)).minus(st.settled)
       const cost = raw.lt(0) ? ZERO : raw
-      total = total.plus(cost)
+      const g = groups.get(st.group)
+      if (g !== undefined) g.total = g.total.plus(cost)
       for (const [dimension, quantity] of st.now) await tx.chargeTotals.putTotal(tenantId, customerId, st.key, st.from, dimension, quantity.toString(), '0')
       await this.addCharged(tx, tenantId, customerId, st.key, st.from, cost.plus(st.settled))
     }
-    return { total, eventIds: events.filter((e) => charged.has(e.id)).map((e) => e.id), settlements }
+    return { deductions: [...groups.values()], settlements }
   }
 
   private priceOf(charge: UsageCharge, quantities: Map<string, Big>, dimensional: boolean): Big {

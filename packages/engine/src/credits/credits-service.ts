@@ -15,7 +15,7 @@ import type { EventRecord } from '../meters/storage.js'
 import type { WebhookData, WebhookEventType } from '../webhooks/payloads.js'
 import {
   type BalanceView, type Change, type CustomerCredits, type LedgerEntryView, type Outcome,
-  addGrant, advance, balanceView, deduct, entryView, hold, refund, release, renew, settle, settleOverage, voidGrant,
+  addGrant, advance, balanceView, deduct, entryView, hold, overageDue, refund, release, renew, settle, settleOverage, voidGrant,
 } from './index.js'
 import { CreditCosts } from './credit-costs.js'
 import { LimitAlerts } from './limit-alerts.js'
@@ -281,8 +281,9 @@ export class CreditsService implements CreditStore {
         changed = true
       }
     }
-    if (costs.eventIds.length > 0 && costs.total.gt(0)) {
-      const out = deduct(state, { credits: costs.total, eventIds: costs.eventIds }, atMs)
+    for (const { total, eventIds } of costs.deductions) {
+      if (!total.gt(0)) continue
+      const out = deduct(state, { credits: total, eventIds }, atMs)
       if (out.ok && out.entries.length > 0) {
         state = await this.persist(tx, tenantId, customerId, out)
         changed = true
@@ -440,20 +441,14 @@ export class CreditsService implements CreditStore {
   }
 
   /**
-   * Settles on an invoice the overage incurred before `periodEndMs` (later overage waits for the
-   * next invoice): the credits owed, now invoiced, come back to the balance.
+   * Settles on an invoice the overage of the period ending at `periodEndMs` and earlier ones (the
+   * next period's waits for the next invoice): the credits owed, now invoiced, come back to the
+   * balance.
    */
   async settleOverage(tx: Tx, tenantId: number, customerId: string, invoiceId: string, periodEndMs: number, atMs: number): Promise<Big> {
     const state = await tx.ledger.state(tenantId, customerId)
     if (state.owed.eq(0)) return ZERO
-    let incurred = ZERO
-    let settled = ZERO
-    for (const r of await tx.ledger.overageEntries(tenantId, customerId)) {
-      if (r.type === 'overage_settled') settled = settled.plus(r.credits)
-      else if (r.atMs < periodEndMs) incurred = incurred.minus(r.credits)
-    }
-    let due = incurred.minus(settled)
-    if (due.gt(state.owed)) due = state.owed
+    const due = overageDue(await tx.ledger.overageEntries(tenantId, customerId), state.owed, periodEndMs)
     if (due.lte(0)) return ZERO
     const out = settleOverage(state, { invoiceId, credits: due }, atMs)
     if (!out.ok) return ZERO
@@ -461,9 +456,11 @@ export class CreditsService implements CreditStore {
     return out.settled
   }
 
-  /** Credits owed now (for previews). */
-  async owed(tx: Tx, tenantId: number, customerId: string): Promise<Big> {
-    return (await tx.ledger.state(tenantId, customerId)).owed
+  /** What an invoice closing the period that ends at `periodEndMs` would settle now (drafts and previews). */
+  async overageDue(tx: Tx, tenantId: number, customerId: string, periodEndMs: number): Promise<Big> {
+    const state = await tx.ledger.state(tenantId, customerId)
+    if (state.owed.eq(0)) return ZERO
+    return overageDue(await tx.ledger.overageEntries(tenantId, customerId), state.owed, periodEndMs)
   }
 }
 

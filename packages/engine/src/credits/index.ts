@@ -14,7 +14,7 @@ export {
   type SettleOutcome,
 } from './holds.js'
 export { renew, type RenewCode, type RenewInput, type RenewOutcome } from './recurring.js'
-export { settleOverage, type SettleOverageCode, type SettleOverageInput } from './overage.js'
+export { overageDue, settleOverage, type SettleOverageCode, type SettleOverageInput } from './overage.js'
 export { balanceView, entryView, type BalanceView, type GrantView, type LedgerEntryView } from './view.js'
 export { verifyCredits } from './verify.js'
 export { deserializeCredits, serializeCredits } from './serialize.js'

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { decimal } from '../decimal.js'
 import type { Change, CustomerCredits, LedgerEntry, Outcome } from './index.js'
 import {
-  addGrant, advance, balanceView, deduct, emptyCredits, entryView, hold, refund, release, renew, settle,
+  addGrant, advance, balanceView, deduct, emptyCredits, entryView, hold, overageDue, refund, release, renew, settle,
   settleOverage, verifyCredits, voidGrant,
 } from './index.js'
 
@@ -127,6 +127,24 @@ describe('expiry', () => {
     expect(b.last(1)).toEqual([{ type: 'overage_settled', credits: '5', grantId: undefined, atMs: T0 + 31 * DAY }])
     expect(b.balance()).toBe('50')
     expect(b.apply(settleOverage(b.state, { invoiceId: 'inv_1' }, T0 + 32 * DAY))).toMatchObject({ duplicate: true, entries: [] })
+  })
+
+  it('an invoice settles the overage of its period and earlier ones, by the time of the events, not of the entries', () => {
+    const END = T0 + 30 * DAY
+    const entry = (credits: string, atMs: number, eventMs: number | null, type: 'deduction' | 'overage_settled' = 'deduction') => ({ type, credits, atMs, eventMs })
+    const entries = [
+      entry('-4', T0 + DAY, T0 + DAY), // in the period
+      entry('-6', END, T0 + 29 * DAY), // charged at the close, for the period's events
+      entry('-2', END + HOUR, END - 1), // a late event taken in during the grace period
+      entry('1', END + HOUR, T0 + DAY), // a refund of the period's events: less is owed
+      entry('-7', END - 1, END + 1), // an event of the next period, a little ahead of its time
+      entry('-3', END - 1, null), // its events are gone: counted by the entry's own time
+    ]
+    expect(overageDue(entries, decimal(21), END).toString()).toBe('14') // 4 + 6 + 2 − 1 + 3
+    // An earlier invoice settled 5 of it; at most what is owed.
+    expect(overageDue([...entries, entry('5', END - 10 * DAY, null, 'overage_settled')], decimal(16), END).toString()).toBe('9')
+    expect(overageDue(entries, decimal(8), END).toString()).toBe('8')
+    expect(overageDue([entry('2', T0, T0)], decimal(0), END).toString()).toBe('0')
   })
 
   it('an operation dated before the ledger clock is applied at the clock', () => {

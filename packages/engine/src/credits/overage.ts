@@ -1,9 +1,30 @@
 // Settling overage at period close: the invoice pays the credits owed beyond the grants, and an
 // `overage_settled` entry brings what is owed back to zero.
-import type { Decimal } from '../decimal.js'
+import { type Decimal, ZERO } from '../decimal.js'
 import { draftAt } from './expiry.js'
 import type { CreditsInput, CustomerCredits, Outcome } from './ledger.js'
 import { assertTime, fail, parseCredits } from './ledger.js'
+import type { OverageEntryRecord } from './storage.js'
+
+/**
+ * The credits an invoice closing the period that ends at `periodEndMs` settles: the overage of
+ * that period and earlier ones, net of refunds and of what earlier invoices settled, at most
+ * what is owed. An entry's overage belongs to the period of the events it names, whenever it
+ * was written: a deduction made at the period's close (charges priced then, minimums) or for a
+ * late event taken in during the grace period is the period's; the next period's events,
+ * deducted before this close, wait for the next invoice. Each deduction names events of one
+ * priced stretch, so the first event tells the period. An entry whose events are no longer
+ * stored counts by its own time.
+ */
+export function overageDue(entries: Iterable<OverageEntryRecord>, owed: Decimal, periodEndMs: number): Decimal {
+  let due = ZERO
+  for (const r of entries) {
+    if (r.type === 'overage_settled') due = due.minus(r.credits)
+    else if ((r.eventMs ?? r.atMs) < periodEndMs) due = due.minus(r.credits)
+  }
+  if (due.gt(owed)) due = owed
+  return due.lt(0) ? ZERO : due
+}
 
 export interface SettleOverageInput {
   invoiceId: string

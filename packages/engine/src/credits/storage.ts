@@ -14,7 +14,18 @@ export interface LedgerRows {
   /** The entries that name an event (the sources of a refund). */
   entriesNaming(tenantId: number, customerId: string, eventId: string): Awaitable<LedgerEntry[]>
   /** Deductions no grant covered (overage) and overage settlements, in entry order. */
-  overageEntries(tenantId: number, customerId: string): Awaitable<{ type: 'deduction' | 'overage_settled'; credits: string; atMs: number }[]>
+  overageEntries(tenantId: number, customerId: string): Awaitable<OverageEntryRecord[]>
+}
+
+/**
+ * An overage entry as settling reads it. `eventMs`: the time of the first event the entry names
+ * (the period its overage belongs to); null when it names none or that event is no longer stored.
+ */
+export interface OverageEntryRecord {
+  type: 'deduction' | 'overage_settled'
+  credits: string
+  atMs: number
+  eventMs: number | null
 }
 
 export interface ReservationRecord {

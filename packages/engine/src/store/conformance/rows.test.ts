@@ -356,7 +356,10 @@ describe.each(STORES)('rows on $name', ({ factory, skip }) => {
     })
 
     it('ledger: state beside its entries, pages of entries, entries naming an event, overage', async () => {
-      const { storage } = store()
+      const s = store()
+      const { storage } = s
+      // The overage entry's first event is stored: its time comes with the entry.
+      await s.append({ tenantId: 1, source: 'server', receivedAtMs: T0, events: [validEvent({ id: 'e1', timestampMs: T0 - HOUR })] })
       const granted = addGrant(emptyCredits(), { id: 'g1', credits: '10.5' }, T0)
       if (!granted.ok) throw new Error(granted.message)
       const used = deduct(granted.state, { credits: '12', eventIds: ['e1', 'e2'] }, T0 + 1)
@@ -378,9 +381,16 @@ describe.each(STORES)('rows on $name', ({ factory, skip }) => {
         expect(naming.every((e) => e.eventIds?.includes('e2'))).toBe(true)
         expect(await tx.ledger.entriesNaming(1, 'cus_1', 'e3')).toEqual([])
         expect(await tx.ledger.overageEntries(1, 'cus_1')).toEqual(
-          used.entries.filter((e) => e.type === 'deduction' && e.grantId === undefined).map((e) => ({ type: 'deduction', credits: e.credits.toString(), atMs: e.atMs })),
+          used.entries.filter((e) => e.type === 'deduction' && e.grantId === undefined).map((e) => ({ type: 'deduction', credits: e.credits.toString(), atMs: e.atMs, eventMs: T0 - HOUR })),
         )
         expect((await tx.ledger.overageEntries(1, 'cus_1')).map((e) => e.credits)).toEqual(['-1.5'])
+      })
+      // An entry naming an event the store does not hold (or no longer holds) has no event time.
+      const more = deduct(used.state, { credits: '2', eventIds: ['gone'] }, T0 + 2)
+      if (!more.ok) throw new Error(more.message)
+      await storage.transaction('write', async (tx) => tx.ledger.save(1, 'cus_1', more))
+      await storage.transaction('read', async (tx) => {
+        expect((await tx.ledger.overageEntries(1, 'cus_1')).map((e) => [e.credits, e.eventMs])).toEqual([['-1.5', T0 - HOUR], ['-2', null]])
       })
     })
 

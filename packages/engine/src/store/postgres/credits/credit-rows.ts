@@ -2,7 +2,7 @@
 // together in the caller's transaction; reservations, thresholds and credit-priced totals.
 import { decimal } from '../../../decimal.js'
 import { type Change, type CustomerCredits, type LedgerEntry, deserializeCredits, emptyCredits, serializeCredits } from '../../../credits/index.js'
-import type { ChargeTotalRows, LedgerRows, ReservationRecord, ReservationRows, ThresholdRows } from '../../../credits/storage.js'
+import type { ChargeTotalRows, LedgerRows, OverageEntryRecord, ReservationRecord, ReservationRows, ThresholdRows } from '../../../credits/storage.js'
 import type { Sql } from '../sql.js'
 
 interface EntryRow {
@@ -91,14 +91,16 @@ export class PgLedgerRows implements LedgerRows {
     return rows.map(entryOf)
   }
 
-  async overageEntries(tenantId: number, customerId: string): Promise<{ type: 'deduction' | 'overage_settled'; credits: string; atMs: number }[]> {
-    const rows = await this.sql.rows<{ type: 'deduction' | 'overage_settled'; credits: string; at: number }>(
+  async overageEntries(tenantId: number, customerId: string): Promise<OverageEntryRecord[]> {
+    const rows = await this.sql.rows<{ type: 'deduction' | 'overage_settled'; credits: string; at: number; event_ts: number | null }>(
       'ledger_overage',
-      `SELECT type, credits, at FROM credit_entries WHERE tenant_id = $1 AND customer_id = $2
-       AND ((type = 'deduction' AND grant_id IS NULL) OR type = 'overage_settled') ORDER BY n`,
+      `SELECT c.type, c.credits, c.at,
+         (SELECT e.ts FROM events e WHERE e.tenant_id = c.tenant_id AND e.id = c.event_ids[1]) AS event_ts
+       FROM credit_entries c WHERE c.tenant_id = $1 AND c.customer_id = $2
+       AND ((c.type = 'deduction' AND c.grant_id IS NULL) OR c.type = 'overage_settled') ORDER BY c.n`,
       [tenantId, customerId],
     )
-    return rows.map((r) => ({ type: r.type, credits: r.credits, atMs: r.at }))
+    return rows.map((r) => ({ type: r.type, credits: r.credits, atMs: r.at, eventMs: r.event_ts }))
   }
 }
 

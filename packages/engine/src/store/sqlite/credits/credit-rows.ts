@@ -3,7 +3,7 @@
 import type Database from 'better-sqlite3'
 import { decimal } from '../../../decimal.js'
 import { type Change, type CustomerCredits, type LedgerEntry, deserializeCredits, emptyCredits, serializeCredits } from '../../../credits/index.js'
-import type { ChargeTotalRows, LedgerRows, ReservationRecord, ReservationRows, ThresholdRows } from '../../../credits/storage.js'
+import type { ChargeTotalRows, LedgerRows, OverageEntryRecord, ReservationRecord, ReservationRows, ThresholdRows } from '../../../credits/storage.js'
 
 
 interface EntryRow {
@@ -54,8 +54,10 @@ export class SqliteLedgerRows implements LedgerRows {
       ),
       sum: db.prepare('SELECT credits FROM credit_entries WHERE tenant_id = ? AND customer_id = ?').pluck(),
       overage: db.prepare(
-        `SELECT type, credits, at FROM credit_entries WHERE tenant_id = ? AND customer_id = ?
-         AND ((type = 'deduction' AND grant_id IS NULL) OR type = 'overage_settled') ORDER BY n`,
+        `SELECT type, credits, at,
+           (SELECT e.ts FROM events e WHERE e.tenant_id = c.tenant_id AND e.id = json_extract(c.event_ids, '$[0]')) AS event_ts
+         FROM credit_entries c WHERE c.tenant_id = ? AND c.customer_id = ?
+         AND ((c.type = 'deduction' AND c.grant_id IS NULL) OR c.type = 'overage_settled') ORDER BY c.n`,
       ),
     }
   }
@@ -89,9 +91,9 @@ export class SqliteLedgerRows implements LedgerRows {
     return (this.stmt.entriesNaming.all(tenantId, customerId, eventId) as EntryRow[]).map(entryOf)
   }
 
-  overageEntries(tenantId: number, customerId: string): { type: 'deduction' | 'overage_settled'; credits: string; atMs: number }[] {
-    return (this.stmt.overage.all(tenantId, customerId) as { type: 'deduction' | 'overage_settled'; credits: string; at: number }[])
-      .map((r) => ({ type: r.type, credits: r.credits, atMs: r.at }))
+  overageEntries(tenantId: number, customerId: string): OverageEntryRecord[] {
+    return (this.stmt.overage.all(tenantId, customerId) as { type: 'deduction' | 'overage_settled'; credits: string; at: number; event_ts: number | null }[])
+      .map((r) => ({ type: r.type, credits: r.credits, atMs: r.at, eventMs: r.event_ts }))
   }
 
   /** Σ credits of every entry: the balance, by invariant I1 (the ledger audit). */
