@@ -70,7 +70,7 @@ export class SqliteStore extends Engine<SqliteStorage> implements Store {
   }
 
   async createTenant(name: string, nowMs: number): Promise<Tenant> {
-    const id = this.stmt.insertTenant.pluck().get(name, nowMs) as number
+    const id = await this.storage.exclusive(() => this.stmt.insertTenant.pluck().get(name, nowMs) as number)
     return { id, name, createdAtMs: nowMs }
   }
 
@@ -93,7 +93,7 @@ export class SqliteStore extends Engine<SqliteStorage> implements Store {
   }
 
   async putApiKey(key: ApiKeyInput, nowMs: number): Promise<ApiKeyRecord> {
-    return this.keys.put(key, nowMs)
+    return this.storage.exclusive(() => this.keys.put(key, nowMs))
   }
 
   async findApiKeyByHash(hash: Buffer): Promise<ApiKeyRecord | undefined> {
@@ -105,12 +105,12 @@ export class SqliteStore extends Engine<SqliteStorage> implements Store {
   }
 
   async touchApiKey(id: string, nowMs: number): Promise<void> {
-    this.keys.touch(id, nowMs)
+    await this.storage.exclusive(() => this.keys.touch(id, nowMs))
   }
 
   async revokeApiKey(tenantId: number, id: string, nowMs: number): Promise<boolean> {
     if (this.stmt.keyExists.get(tenantId, id) === undefined) return false
-    this.stmt.revokeKey.run(nowMs, tenantId, id)
+    await this.storage.exclusive(() => this.stmt.revokeKey.run(nowMs, tenantId, id))
     return true
   }
 
