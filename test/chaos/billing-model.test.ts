@@ -8,7 +8,12 @@
 //  4. each usage line (and its `/lines/:id/events`) is what the reference rates from the events
 //     active when the invoice was computed; adjustment lines name only late or corrected events;
 //  5. `verify()` finds the rollups equal to a rebuild from raw events;
-//  6. flat fees: the plan's amount, or prorations by the millisecond on changes and cancels.
+//  6. flat fees: the plan's amount, or prorations by the millisecond on changes and cancels;
+//  7. usage priced in credits (no grants, so every credit is overage): lines carry the exact
+//     credits and no money; a final invoice's overage line is its credits at creditPrice, rounded
+//     once, and the ledger settles exactly that, naming the invoice; while no event of a final
+//     period was changed late, each period's overage is the credits of its own usage, and once
+//     every period is closed nothing is owed.
 // Seeded: `MK_CHAOS_SEED` (and `MK_CHAOS_PATH`) replay a failure; `MK_CHAOS_RUNS` or
 // `MK_CHAOS_LONG=1` run more scenarios.
 import fc from 'fast-check'
@@ -18,7 +23,7 @@ import { type TestApp, testApp } from '../../collector/src/testing.js'
 import { BillingModel, type ModelSub, segments } from '../support/billing-model.js'
 import { type AtSpec, EVENT_NAMES, PERIOD_MS, type Scenario, type Step, type When, build, scenario } from '../support/billing-scenario.js'
 import { CHAOS_LONG } from '../support/chaos.js'
-import { type Fx, MINOR_DIGITS, fx, fxText, naturalPeriod, roundTo } from '../support/reference-billing.js'
+import { type Fx, MINOR_DIGITS, fx, fxMul, fxText, naturalPeriod, roundTo } from '../support/reference-billing.js'
 
 const LATENESS_MS = 35 * 86_400_000
 /** The check is about invoices, not durability: a RAM-backed folder, where there is one, keeps fsyncs cheap. */
@@ -32,6 +37,7 @@ const TIMEOUT_MS = (RUNS * 2 + 240) * 1000
 const stats = {
   scenarios: 0, customers: 0, events: 0, imported: 0, resent: 0, late: 0, voids: 0, amends: 0, runs: 0,
   changes: 0, changesAtInvoicedBoundary: 0, cancels: 0, refused: 0, invoices: 0, lines: 0, adjustments: 0, adjustmentInvoices: 0, lineEventLookups: 0, periods: 0, wholeFlat: 0,
+  creditScenarios: 0, overageLines: 0, overagePeriodsChecked: 0,
 }
 const started = performance.now()
 afterAll(() => {
@@ -40,7 +46,8 @@ afterAll(() => {
     `${s.events} events (${s.imported} imported, ${s.late} late into invoiced periods, ${s.resent} resent), ${s.voids} voids, ${s.amends} amends, ` +
     `${s.runs} billing runs, ${s.changes} plan changes (${s.changesAtInvoicedBoundary} at an invoiced boundary), ${s.cancels} cancels, ${s.refused} refused; ` +
     `${s.invoices} invoices, ${s.lines} lines (${s.adjustments} adjustments; ${s.adjustmentInvoices} adjustment invoices after an end), ${s.lineEventLookups} line event lists, ` +
-    `${s.periods} closed periods (${s.wholeFlat} flat fees whole); ${((performance.now() - started) / 1000).toFixed(1)} s`)
+    `${s.periods} closed periods (${s.wholeFlat} flat fees whole); ${s.creditScenarios} scenarios in credits, ${s.overageLines} overage lines ` +
+    `(${s.overagePeriodsChecked} periods' overage against their usage); ${((performance.now() - started) / 1000).toFixed(1)} s`)
 })
 
 const iso = (ms: number) => new Date(ms).toISOString()
@@ -79,6 +86,7 @@ async function play(s: Scenario): Promise<void> {
     const verify = await t.store.verify()
     expect(verify.differences).toEqual([])
     stats.scenarios++
+    if (built.creditPrice !== undefined) stats.creditScenarios++
   } finally {
     await t.close()
   }
@@ -98,7 +106,10 @@ async function perform(t: TestApp, model: BillingModel, step: Step): Promise<voi
         const payload = { id: `ev${model.events.size + 1}`, event: EVENT_NAMES[e.name], customerId: sub.customer, timestamp: iso(ts), properties: e.properties }
         model.events.set(payload.id, { id: payload.id, name: payload.event, customer: sub.customer, ts, storedAt: at, versions: [{ at, properties: e.properties }], payload })
         ;(e.viaImport || ts < now - LATENESS_MS + 60_000 ? imported : live).push(payload)
-        if (sub.billedThrough !== null && ts >= sub.timeline.startMs && ts < sub.billedThrough) stats.late++
+        if (sub.billedThrough !== null && ts >= sub.timeline.startMs && ts < sub.billedThrough) {
+          stats.late++
+          sub.lateChangeAt ??= at
+        }
       }
       if (step.resend !== undefined) {
         const untouched = [...model.events.values()].filter((e) => e.versions.length === 1 && e.storedAt < at)
@@ -129,6 +140,8 @@ async function perform(t: TestApp, model: BillingModel, step: Step): Promise<voi
       const e = active[Math.floor(step.pick * active.length)]
       if (e === undefined) return
       const at = ++model.tick
+      const owner = model.subs.find((x) => x.customer === e.customer)!
+      if (owner.billedThrough !== null && e.ts < owner.billedThrough) owner.lateChangeAt ??= at
       if (step.kind === 'void') {
         expect((await t.json('POST', `/v1/events/${e.id}/void`, { reason: 'model check' })).status).toBe(200)
         e.versions.push({ at, properties: null })
@@ -224,7 +237,7 @@ async function billingRun(t: TestApp, model: BillingModel, until: number): Promi
   }
 }
 
-interface LineJson { id: string; chargeKey: string; kind: string; quantity: string; amount: string; periodStart: string; periodEnd: string; dimension?: unknown; eventCount: number }
+interface LineJson { id: string; chargeKey: string; kind: string; quantity: string; amount: string; credits?: string; periodStart: string; periodEnd: string; dimension?: unknown; eventCount: number }
 interface InvoiceJson { id: string; status: string; periodStart: string; periodEnd: string; currency: string; subtotal: string; total: string; lines: LineJson[] }
 
 const dimensionKey = (l: LineJson) => ('dimension' in l ? JSON.stringify(l.dimension) : '')
@@ -238,12 +251,34 @@ async function lineEventIds(t: TestApp, invoice: string, line: string): Promise<
   return (res.body.data as { id: string }[]).map((e) => e.id).sort()
 }
 
+interface EntryJson { type: string; credits: string; grantId?: string; invoiceId?: string }
+
+async function ledgerOf(t: TestApp, customer: string): Promise<EntryJson[]> {
+  const out: EntryJson[] = []
+  let cursor: string | null = null
+  do {
+    const res = await t.json('GET', `/v1/customers/${customer}/ledger?limit=1000${cursor === null ? '' : `&cursor=${cursor}`}`)
+    expect(res.status).toBe(200)
+    out.push(...(res.body.data as EntryJson[]))
+    cursor = res.body.nextCursor as string | null
+  } while (cursor !== null)
+  return out
+}
+
 async function check(t: TestApp, model: BillingModel): Promise<void> {
   const currency = model.scenario.currency
   const digits = MINOR_DIGITS[currency]!
   const moneyPattern = digits === 0 ? /^-?\d+$/ : new RegExp(`^-?\\d+\\.\\d{${digits}}$`)
   const money = (x: Fx) => fxText(roundTo(x, digits))
+  const creditPrice = model.built.creditPrice
+  const inCredits = creditPrice !== undefined
+  // Usage priced in credits shows its credits, exact, and no money.
+  const shown = (l: LineJson) => (inCredits ? [fxText(fx(l.amount)), l.credits ?? '0'] : [fxText(fx(l.amount))])
+  const priced = (x: Fx) => (inCredits ? ['0', fxText(x)] : [money(x)])
+  const value = (l: LineJson) => (inCredits ? fx(l.credits ?? '0') : fx(l.amount))
   for (const sub of model.subs) {
+    /** Final invoices' overage lines, by invoice id: what the ledger must have settled. */
+    const overageOf = new Map<string, string>()
     const res = await t.json('GET', `/v1/invoices?customerId=${sub.customer}&limit=1000`)
     const invoices = (res.body.data as InvoiceJson[]).reverse()
     const records = [...sub.records.values()].filter((r) => r.exists).sort((a, b) => a.boundary - b.boundary)
@@ -274,8 +309,26 @@ async function check(t: TestApp, model: BillingModel): Promise<void> {
       // 4. Usage lines: what the reference rates from the events active when the invoice was computed.
       const expected = model.usageLines(sub, rec.timeline, rec.prev, rec.boundary, rec.at)
       const usageLines = inv.lines.filter((l) => l.kind === 'usage')
-      expect(usageLines.map((l) => [l.chargeKey, dimensionKey(l), l.periodStart, l.periodEnd, l.quantity, fxText(fx(l.amount))]), `${where}: usage lines`)
-        .toEqual(expected.map((e) => [e.chargeKey, e.line.dimension ?? '', iso(e.startMs), iso(e.endMs), fxText(e.line.quantity), money(e.line.amount)]))
+      expect(usageLines.map((l) => [l.chargeKey, dimensionKey(l), l.periodStart, l.periodEnd, l.quantity, ...shown(l)]), `${where}: usage lines`)
+        .toEqual(expected.map((e) => [e.chargeKey, e.line.dimension ?? '', iso(e.startMs), iso(e.endMs), fxText(e.line.quantity), ...priced(e.line.amount)]))
+      // 7. Overage: at most one line, its credits at creditPrice rounded once, for the invoice's period.
+      const overage = inv.lines.filter((l) => l.kind === 'overage')
+      if (!inCredits || rec.adjustmentOnly) expect(overage, `${where}: overage`).toEqual([])
+      expect(overage.length, `${where}: overage lines`).toBeLessThanOrEqual(1)
+      for (const l of overage) {
+        stats.overageLines++
+        expect(fx(l.quantity) > 0n, `${where}: overage ${l.quantity}`).toBe(true)
+        expect(fxText(fx(l.amount)), `${where}: overage amount`).toBe(money(fxMul(fx(l.quantity), fx(creditPrice!))))
+        expect([l.periodStart, l.periodEnd], `${where}: overage period`).toEqual([inv.periodStart, inv.periodEnd])
+      }
+      if (rec.final) overageOf.set(inv.id, overage[0]?.quantity ?? '0')
+      // With no grants every credit is overage: while no event of a final period has changed late,
+      // a final invoice's overage is exactly the credits of its own period's usage.
+      if (inCredits && rec.final && !rec.adjustmentOnly && (sub.lateChangeAt === undefined || rec.at < sub.lateChangeAt)) {
+        const credits = expected.reduce((a, e) => a + e.line.amount, 0n)
+        expect(fxText(fx(overage[0]?.quantity ?? '0')), `${where}: overage = the period's credits`).toBe(fxText(credits))
+        stats.overagePeriodsChecked++
+      }
       for (const [j, line] of usageLines.entries()) {
         const ids = expected[j]!.events.map((e) => e.id).sort()
         expect(await lineEventIds(t, inv.id, line.id), `${where}: events of ${line.id}`).toEqual(ids)
@@ -298,8 +351,9 @@ async function check(t: TestApp, model: BillingModel): Promise<void> {
       }
       if (rec.final) {
         for (const l of inv.lines.filter((x) => x.kind === 'usage' || x.kind === 'adjustment')) {
+          if (inCredits) expect(fx(l.amount), `${where}: ${l.id} in credits has no money`).toBe(0n)
           const key = `${l.chargeKey} ${dimensionKey(l)} ${l.periodStart} ${l.periodEnd}`
-          actualSums.set(key, (actualSums.get(key) ?? 0n) + fx(l.amount))
+          actualSums.set(key, (actualSums.get(key) ?? 0n) + value(l))
         }
       }
     }
@@ -310,7 +364,7 @@ async function check(t: TestApp, model: BillingModel): Promise<void> {
       stats.periods++
       for (const e of model.usageLines(sub, sub.timeline, rec.prev!, rec.boundary, sub.lastClosingAt!)) {
         const key = `${e.chargeKey} ${e.line.dimension ?? ''} ${iso(e.startMs)} ${iso(e.endMs)}`
-        expectedSums.set(key, roundTo(e.line.amount, digits))
+        expectedSums.set(key, inCredits ? e.line.amount : roundTo(e.line.amount, digits))
       }
       if (segments(sub.timeline, rec.prev!, rec.boundary).length === 1 && naturalPeriod(sub.rule, rec.prev!).startMs === rec.prev
         && naturalPeriod(sub.rule, rec.prev!).endMs === rec.boundary) stats.wholeFlat++
@@ -318,6 +372,22 @@ async function check(t: TestApp, model: BillingModel): Promise<void> {
     const keys = [...new Set([...expectedSums.keys(), ...actualSums.keys()])].sort()
     expect(keys.map((k) => [k, fxText(actualSums.get(k) ?? 0n)]), `${sub.id}: usage and adjustments per closed period`)
       .toEqual(keys.map((k) => [k, fxText(expectedSums.get(k) ?? 0n)]))
+    if (!inCredits) continue
+    // 7. The ledger settled each final invoice's overage, naming it, and nothing else.
+    const ledger = await ledgerOf(t, sub.customer)
+    const settled = new Map<string, string>()
+    for (const e of ledger.filter((x) => x.type === 'overage_settled')) {
+      expect(settled.has(e.invoiceId!), `${sub.id}: ${e.invoiceId} settled once`).toBe(false)
+      settled.set(e.invoiceId!, e.credits)
+    }
+    expect([...settled].sort(), `${sub.id}: overage settled per invoice`)
+      .toEqual([...overageOf].filter(([, q]) => fx(q) > 0n).sort())
+    // Every period is closed: with no late change, nothing is left owed.
+    if (sub.lateChangeAt === undefined) {
+      const owed = ledger.filter((e) => (e.type === 'deduction' && e.grantId === undefined) || e.type === 'overage_settled')
+        .reduce((a, e) => a - fx(e.credits), 0n)
+      expect(fxText(owed), `${sub.id}: credits owed after every period closed`).toBe('0')
+    }
   }
 }
 

@@ -46,6 +46,8 @@ export interface ModelSub {
   records: Map<number, InvoiceRecord>
   /** Logical time of the run that issued the latest closing invoice: what later corrections can reach. */
   lastClosingAt: number | undefined
+  /** Logical time an event of a period already final was first stored, voided or amended (a late change). */
+  lateChangeAt: number | undefined
 }
 
 export interface ExpectedFlat { chargeKey: string; kind: 'flat' | 'proration'; startMs: number; endMs: number; amount: Fx }
@@ -79,7 +81,7 @@ export class BillingModel {
 
   addSubscription(id: string, customer: string, timeZone: string, startMs: number, plan: number): ModelSub {
     const sub: ModelSub = {
-      id, customer, billedThrough: null, records: new Map(), lastClosingAt: undefined,
+      id, customer, billedThrough: null, records: new Map(), lastClosingAt: undefined, lateChangeAt: undefined,
       rule: { interval: this.scenario.interval, anchor: this.scenario.anchor, timeZone, anchorMs: startMs },
       timeline: { startMs, endMs: null, phases: [{ id: this.phaseIds++, startMs, plan }] },
     }

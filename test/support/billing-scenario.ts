@@ -1,7 +1,8 @@
 // Random billing scenarios for the model check (test/chaos/billing-model.test.ts): a
-// configuration (meters, plans with usage and flat charges), customers in several time zones,
-// and a list of steps (events, voids, amends, billing runs, plan changes, cancels). Instants are
-// fractions resolved against the state when a step runs, so every shrunk scenario is still valid.
+// configuration (meters, plans with usage and flat charges, usage priced in money or in credits),
+// customers in several time zones, and a list of steps (events, voids, amends, billing runs, plan
+// changes, cancels). Instants are fractions resolved against the state when a step runs, so every
+// shrunk scenario is still valid.
 import fc from 'fast-check'
 import { DAY_MS, type Interval, type RefCharge, type RefMeter, type RefPrice, type RefTier } from './reference-billing.js'
 
@@ -62,6 +63,11 @@ export interface Scenario {
   interval: Interval
   anchor: 'calendar' | 'anniversary'
   grace: 'default' | 'PT0S' | 'PT30M'
+  /**
+   * Set: every plan prices its usage charges in credits at this creditPrice, and customers have
+   * no grants, so every credit is overage, invoiced at its period's close.
+   */
+  creditPrice: string | undefined
   startMs: number
   meters: MeterSpec[]
   plans: PlanSpec[]
@@ -186,6 +192,7 @@ export const scenario: fc.Arbitrary<Scenario> = fc.record({
   interval: fc.constantFrom<Interval>('day', 'week', 'month'),
   anchor: fc.constantFrom('calendar' as const, 'anniversary' as const),
   grace: fc.constantFrom('default' as const, 'PT0S' as const, 'PT30M' as const),
+  creditPrice: fc.oneof({ weight: 2, arbitrary: fc.constant(undefined) }, fc.constantFrom('0.01', '0.125', '2', '0.0003')),
   startMs: fc.tuple(fc.constantFrom(...STARTS), fc.integer({ min: 0, max: 12 * DAY_MS })).map(([s, o]) => s + o),
   meters: fc.array(meter, { minLength: 1, maxLength: 3 }),
   plans: fc.array(plan, { minLength: 1, maxLength: 3 }),
@@ -202,6 +209,7 @@ export interface Built {
   /** Per plan: its usage charges as the reference rates them, and its flat fees. */
   plans: { key: string; charges: RefCharge[]; advance: string | undefined; arrears: string | undefined }[]
   graceMs: number
+  creditPrice: string | undefined
 }
 
 export function build(s: Scenario): Built {
@@ -220,7 +228,9 @@ export function build(s: Scenario): Built {
       const extras = {
         key: `c${j}`, meter: m.key,
         ...(c.freeUnits !== undefined ? { freeUnits: c.freeUnits } : {}),
-        ...(c.minimum !== undefined ? { minimum: c.minimum } : {}),
+        // Not on charges in credits: a minimum over a period without usage is invoiced in credits
+        // but deducted from no one (a deduction names its events, and there are none).
+        ...(c.minimum !== undefined && s.creditPrice === undefined ? { minimum: c.minimum } : {}),
         ...(c.maximum !== undefined ? { maximum: c.maximum } : {}),
       }
       return c.dimensional !== undefined && m.groupBy !== undefined
@@ -234,8 +244,9 @@ export function build(s: Scenario): Built {
     meters,
     plans: plans.map((p) => ({
       key: p.key, currency: s.currency, interval: s.interval, anchor: s.anchor,
+      ...(s.creditPrice === undefined ? {} : { creditPrice: s.creditPrice }),
       charges: [
-        ...p.charges,
+        ...(s.creditPrice === undefined ? p.charges : p.charges.map((c) => ({ ...c, unit: 'credits' }))),
         ...(p.advance !== undefined ? [{ key: 'base', model: 'flat', amount: p.advance, timing: 'advance' }] : []),
         ...(p.arrears !== undefined ? [{ key: 'support', model: 'flat', amount: p.arrears, timing: 'arrears' }] : []),
       ],
@@ -243,5 +254,5 @@ export function build(s: Scenario): Built {
     ...(s.grace === 'default' ? {} : { billing: { gracePeriod: s.grace } }),
   }
   const graceMs = s.grace === 'default' ? 3_600_000 : s.grace === 'PT0S' ? 0 : 1_800_000
-  return { config, meters, plans, graceMs }
+  return { config, meters, plans, graceMs, creditPrice: s.creditPrice }
 }
