@@ -5,7 +5,7 @@
 import { bodyBytes, batchLimits, takeBatch, type BatchLimits } from './batcher.js'
 import { Delivery } from './delivery.js'
 import { MeterkitDeliveryError } from './errors.js'
-import { QueuedEvent, serializeEvent, type TrackInput } from './event.js'
+import { QueuedEvent, captureEvent, type TrackInput } from './event.js'
 import { newEventId } from './ids.js'
 import { EventQueue } from './queue.js'
 import { backoffMs, type AttemptOutcome } from './retry.js'
@@ -75,7 +75,7 @@ export class MeterkitBase {
    * and throws only MeterkitValidationError, for programmer errors.
    */
   track(input: TrackInput): string {
-    const event = serializeEvent(input, this.#clock.now(), this.#newId, this.#seq + 1)
+    const event = captureEvent(input, this.#clock.now(), this.#newId, this.#seq + 1)
     this.#seq++
     this.counters.tracked++
     if (this.isClosed()) {
