@@ -1,11 +1,12 @@
-// The memory queue: a FIFO of serialized events with a running byte count. An array with a
-// moving head, compacted now and then, so push and shift are O(1) amortized.
+// The memory queue: a FIFO of events with a running total of their size bounds (exact for events
+// already serialized). An array with a moving head, compacted now and then, so push and shift
+// are O(1) amortized.
 import type { QueuedEvent } from './event.js'
 
 export class EventQueue {
   #items: (QueuedEvent | undefined)[] = []
   #head = 0
-  /** Sum of the queued events' serialized bytes. */
+  /** Sum of the queued events' size bounds: at least their serialized bytes. */
   bytes = 0
 
   get length(): number {
@@ -14,7 +15,7 @@ export class EventQueue {
 
   push(event: QueuedEvent): void {
     this.#items.push(event)
-    this.bytes += event.bytes
+    this.bytes += event.sizeBound
   }
 
   peek(): QueuedEvent | undefined {
@@ -25,7 +26,7 @@ export class EventQueue {
     if (this.#head >= this.#items.length) return undefined
     const event = this.#items[this.#head]!
     this.#items[this.#head++] = undefined
-    this.bytes -= event.bytes
+    this.bytes -= event.sizeBound
     if (this.#head === this.#items.length) {
       this.#items = []
       this.#head = 0
