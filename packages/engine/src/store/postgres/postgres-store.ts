@@ -63,9 +63,18 @@ export class PostgresStore extends Engine<PostgresStorage> implements Store {
       try {
         if (this.folder === undefined) {
           const client = await this.pool.connect()
-          client.on('error', () => undefined)
-          const held = (await client.query<{ held: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS held', [LOCK_NAMESPACE, FOLD_LOCK])).rows[0]!.held
+          const ignore = () => undefined
+          client.on('error', ignore)
+          let held: boolean
+          try {
+            held = (await client.query<{ held: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS held', [LOCK_NAMESPACE, FOLD_LOCK])).rows[0]!.held
+          } catch (err) {
+            client.release(true)
+            throw err
+          }
           if (!held) {
+            // Back to the pool without this tick's listener: one per tick would pile up on it.
+            client.off('error', ignore)
             client.release()
             return
           }
