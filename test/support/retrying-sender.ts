@@ -1,7 +1,8 @@
 // A deliberately simple retrying client for chaos tests (not the SDK): it sends fixed batches of
 // events with fixed ids and resends the same bytes after a network error, a timeout, 408, 429
 // or 5xx, until the collector answers 200. An event counts as delivered only when a 200 answer
-// names it `accepted` or `duplicate`; that is the set the audits hold the store to.
+// names it `accepted`, `duplicate` or `queued` (queue mode); that is the set the audits hold the
+// store to.
 import { ADMIN_KEY } from './collector-process.js'
 import { type SentEvent, pause } from './chaos.js'
 
@@ -83,7 +84,8 @@ async function sendBatch(events: SentEvent[], options: SendOptions, log: Deliver
     if (answer.results.length !== events.length) throw new Error(`results: ${answer.results.length} for ${events.length} events`)
     answer.results.forEach((r, i) => {
       if (r.id !== events[i]!.id) throw new Error(`results[${i}].id is ${r.id}, sent ${events[i]!.id}`)
-      if (r.status === 'accepted' || r.status === 'duplicate') {
+      // `queued`: a collector in queue mode holds it in the durable log (delivered, as the SDKs count it).
+      if (r.status === 'accepted' || r.status === 'duplicate' || r.status === 'queued') {
         log.acknowledged.add(r.id)
         if (r.status === 'duplicate') log.duplicates.add(r.id)
       } else {
