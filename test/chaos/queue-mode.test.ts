@@ -19,8 +19,8 @@ import { deliver, newDeliveryLog } from '../support/retrying-sender.js'
 import { waitFor } from '../support/wait.js'
 
 const SEEDS = chaosSeeds('queue-mode', 1, 10)
-const EVENTS = CHAOS_LONG ? 24_000 : 8_000
-const FAULTS = CHAOS_LONG ? 6 : 3
+const EVENTS = CHAOS_LONG ? 24_000 : 12_000
+const FAULTS = CHAOS_LONG ? 6 : 4
 const DAY = 86_400_000
 const STREAM = 'mkchaos'
 
@@ -78,14 +78,14 @@ describe.runIf(available === true)('queue mode: two collectors, two workers, NAT
           return collectors[i]!.url
         }
         let done = false
-        const delivery = deliver(events, { target, stopped: () => down[0]! && down[1]!, batchSize: 200, concurrency: 4, maxAttempts: 10_000, deadlineMs: 120_000 }, log)
+        const delivery = deliver(events, { target, stopped: () => down[0]! && down[1]!, batchSize: 100, concurrency: 4, paceMs: CHAOS_LONG ? 250 : 150, maxAttempts: 10_000, deadlineMs: 180_000 }, log)
           .finally(() => (done = true))
 
         const kinds: Fault[] = ['collector', 'worker', 'nats-term', 'nats-kill']
         // Every kind once in the first four faults (shuffled by the seed), then any.
         const order = kinds.map((k) => ({ k, r: rng.next() })).sort((a, b) => a.r - b.r).map((x) => x.k)
         const faults = Array.from({ length: FAULTS }, (_, i) => (i < order.length ? order[i]! : kinds[rng.int(0, kinds.length - 1)]!))
-        const points = faults.map(() => 0.05 + rng.next() * 0.75).sort((a, b) => a - b)
+        const points = faults.map(() => 0.05 + rng.next() * 0.8).sort((a, b) => a - b)
         const record: string[] = []
         for (const [k, fault] of faults.entries()) {
           while (log.acknowledged.size < points[k]! * EVENTS && !done) await pause(2)

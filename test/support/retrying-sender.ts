@@ -20,6 +20,8 @@ export interface SendOptions {
   timeoutMs?: number
   /** Stops new attempts (not new batches) while it answers true; e.g. during a planned kill. */
   stopped?: () => boolean
+  /** A pause before each batch of each worker, in ms (default 0): spreads the ingest over time, so that faults strike during it. */
+  paceMs?: number
 }
 
 export interface DeliveryLog {
@@ -69,9 +71,11 @@ async function sendBatch(events: SentEvent[], options: SendOptions, log: Deliver
       status = res.status
       log.statuses.set(status, (log.statuses.get(status) ?? 0) + 1)
       if (status !== 200) {
-        await res.body?.cancel()
-        if (RETRY_STATUS(status)) continue
-        throw new Error(`collector answered ${status} to a well-formed batch`)
+        if (RETRY_STATUS(status)) {
+          await res.body?.cancel()
+          continue
+        }
+        throw new Error(`collector answered ${status} to a well-formed batch: ${await res.text()}`)
       }
       answer = (await res.json()) as BatchAnswer
     } catch (err) {
@@ -104,7 +108,11 @@ export async function deliver(events: SentEvent[], options: SendOptions, log = n
   for (let i = 0; i < events.length; i += options.batchSize) batches.push(events.slice(i, i + options.batchSize))
   let next = 0
   await Promise.all(Array.from({ length: options.concurrency }, async () => {
-    while (next < batches.length) await sendBatch(batches[next++]!, options, log, deadline)
+    while (next < batches.length) {
+      const batch = batches[next++]!
+      if (options.paceMs) await pause(options.paceMs)
+      await sendBatch(batch, options, log, deadline)
+    }
   }))
   return log
 }
