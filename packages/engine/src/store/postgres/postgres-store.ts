@@ -52,7 +52,7 @@ export class PostgresStore extends Engine<PostgresStorage> implements Store {
   private constructor(private readonly handle: PostgresHandle, readonly url: string, options: PostgresStoreOptions) {
     super(handle.storage)
     this.pool = handle.pool
-    this.keys = new PgKeyRows(handle.pool)
+    this.keys = new PgKeyRows(handle.pool, url)
     this.idempotency = new PgIdempotency(handle.pool)
     this.webhooks = new PgWebhookStore(handle.pool, handle.storage, options.random)
   }
