@@ -3,7 +3,7 @@
 // share the partitions and take over those of a worker that stops, and ingest answers 503 when
 // the stream is full or NATS is away.
 import { PARTITION_LOCK_NAMESPACE, PartitionLeases, PostgresStore, hashKey, newSecretKey, randomBase62 } from '@meterkit/engine'
-import { createTestDatabase, postgresAvailable, type TestDatabase } from '@meterkit/engine/testing'
+import { ADMIN_URL, createTestDatabase, postgresAvailable, type TestDatabase } from '@meterkit/engine/testing'
 import pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createApp } from '../app.js'
@@ -12,7 +12,7 @@ import { CollectorQueue } from './collector-queue.js'
 import { encodeBatch } from './message.js'
 import type { QueueOptions } from './options.js'
 import { type QueueConnection, connectQueue, ensureConsumer } from './stream.js'
-import { NatsServer, deleteStream, natsAvailable, natsServerAvailable, testQueue } from './testing.js'
+import { NatsServer, deleteStream, natsAvailable, natsServerAvailable, tcpProxy, testQueue } from './testing.js'
 import { QueueWorker } from './worker.js'
 import { partitionOf as partitionOfEvent } from './partition.js'
 const postgres = await postgresAvailable()
@@ -37,10 +37,10 @@ afterEach(async () => {
 })
 
 /** A collector app in queue mode over a fresh database and stream; workers added on demand. */
-async function setup(overrides: Partial<QueueOptions> = {}) {
+async function setup(overrides: Partial<QueueOptions> = {}, collectorStoreUrl?: (url: string) => string) {
   const db: TestDatabase = await createTestDatabase()
   cleanups.push(() => db.drop())
-  const store = await PostgresStore.open(db.url, { foldIntervalMs: 0 })
+  const store = await PostgresStore.open(collectorStoreUrl?.(db.url) ?? db.url, { foldIntervalMs: 0, connectTimeoutMs: 1000 })
   cleanups.push(() => store.close())
   const options = testQueue(overrides)
   cleanups.push(() => deleteStream(options.servers, options.stream))
@@ -217,6 +217,30 @@ describe.runIf(available === true)('queue mode (NATS JetStream and PostgreSQL)',
     expect([...acknowledged].filter((id) => !storedIds.has(id))).toEqual([])
     const retry = await t.post(big('after'))
     expect(retry.status).toBe(200)
+  })
+})
+
+describe.runIf(available === true)('queue mode with the database away', () => {
+  it('keeps taking ingest, ready, while the collector cannot reach PostgreSQL; workers store it all once the database is back', async () => {
+    const proxy = await tcpProxy(Number(new URL(ADMIN_URL).port || 5432), new URL(ADMIN_URL).hostname)
+    cleanups.push(() => proxy.close())
+    const t = await setup({}, (url) => {
+      const through = new URL(url)
+      through.host = `127.0.0.1:${proxy.port}`
+      return through.toString()
+    })
+    expect((await t.post(events('before', 10))).status).toBe(200)
+    proxy.cut()
+    // The database is out of reach: reads fail, but the key known a moment ago still sends events.
+    const during = await t.post(events('during', 10))
+    expect(during.status, JSON.stringify(during.body)).toBe(200)
+    expect(during.body.queued).toBe(10)
+    expect((await t.readyz()).status).toBe(200)
+    const read = await t.app.request('/v1/events/before-0', { headers: { authorization: `Bearer ${t.key}` } })
+    expect(read.status).toBe(503)
+    proxy.restore()
+    await t.startWorker()
+    await waitFor(async () => (await t.stored()).length === 20, 'both batches stored')
   })
 })
 

@@ -137,3 +137,48 @@ export class NatsServer {
     rmSync(this.storeDir, { recursive: true, force: true })
   }
 }
+
+/** A TCP pass-through on loopback (to PostgreSQL, say) that a test can cut: a database gone away, for real. */
+export interface TcpProxy {
+  port: number
+  /** Resets every connection and refuses new ones until `restore`. */
+  cut(): void
+  restore(): void
+  close(): Promise<void>
+}
+
+export async function tcpProxy(upstreamPort: number, upstreamHost = '127.0.0.1'): Promise<TcpProxy> {
+  const { connect: tcpConnect } = await import('node:net')
+  const sockets = new Set<import('node:net').Socket>()
+  let open = true
+  const track = (s: import('node:net').Socket) => {
+    sockets.add(s)
+    s.on('error', () => undefined)
+    s.once('close', () => sockets.delete(s))
+    return s
+  }
+  const server = createServer((client) => {
+    track(client)
+    if (!open) return client.resetAndDestroy()
+    const upstream = track(tcpConnect(upstreamPort, upstreamHost))
+    client.pipe(upstream)
+    upstream.pipe(client)
+    client.once('close', () => upstream.destroy())
+    upstream.once('close', () => client.destroy())
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    port: (server.address() as { port: number }).port,
+    cut() {
+      open = false
+      for (const s of sockets) s.resetAndDestroy()
+    },
+    restore() {
+      open = true
+    },
+    close: () => new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy()
+      server.close(() => resolve())
+    }),
+  }
+}
