@@ -140,7 +140,7 @@ export function eventRoutes(ctx: AppContext) {
 
   route(app, {
     method: 'post', path: '/', tags, summary: 'Send events',
-    description: 'One batch of 1–1000 events, at most 1 MiB after decoding (`Content-Encoding: gzip` accepted). The answer comes after every accepted event is durably committed, with one result per event, in order. With a customer token (also as `?token=` with a `text/plain` body, for `sendBeacon`), only the events the token allows, for its customer, timestamped within 5 minutes of now.',
+    description: 'One batch of 1–1000 events, at most 1 MiB after decoding (`Content-Encoding: gzip` accepted). The answer comes after every accepted event is durably committed (in queue mode: after the event stream holds every valid event, each answered `queued`), with one result per event, in order. With a customer token (also as `?token=` with a `text/plain` body, for `sendBeacon`), only the events the token allows, for its customer, timestamped within 5 minutes of now.',
     request: {
       body: { required: true, content: { 'application/json': { schema: batchSchema }, 'text/plain': { schema: batchSchema } } },
     },
