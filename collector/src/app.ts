@@ -1,6 +1,6 @@
 // The collector's HTTP app, built from injected dependencies so tests call app.request()
 // without a socket. The collector is thin: HTTP in, engine calls, HTTP out.
-import { type Clock, ReportingService, type Storage, type Store, isStoreUnavailable, systemClock } from '@meterkit/engine'
+import { type Clock, type IngestSink, ReportingService, type Storage, type Store, isStoreUnavailable, systemClock } from '@meterkit/engine'
 import { DEFAULT_LATENESS_WINDOW_MS, errorBody } from '@meterkit/protocol'
 import { OpenAPIHono } from '@hono/zod-openapi'
 import type { Tracer } from '@opentelemetry/api'
@@ -30,7 +30,7 @@ import { reportRoutes } from './routes/reports.js'
 import { exportRoutes } from './routes/exports.js'
 import { customerInvoiceRoutes } from './routes/customer-invoices.js'
 import { consoleRoutes } from './console/index.js'
-import { LiveHub, type LiveTimers, UsageSource } from './live/index.js'
+import { LiveHub, type LiveHubOptions, type LiveTimers, UsageSource } from './live/index.js'
 import { BalanceSource } from './live/balance-source.js'
 import { TenantConfigs } from './tenant-configs.js'
 import { CustomerTokens } from './tokens.js'
@@ -61,10 +61,20 @@ export interface AppDeps {
   checkResponses?: boolean
   /** The store's transactions, for reports (default: the store's own `storage`, as every store has). */
   storage?: Storage
+  /** Where `POST /v1/events` sends valid events (default: the store; queue mode: the event stream). */
+  ingestSink?: IngestSink
+  /** Readiness in place of the store's ping: why the collector cannot take ingest now, or undefined (queue mode). */
+  readiness?: () => Promise<string | undefined>
+  /** Tells other processes about this one's commits, for their live streams (queue mode). */
+  liveRelay?: LiveHubOptions['relay']
 }
 
 export interface AppContext {
   store: Store
+  /** Where ingest goes: the store, or the event stream in queue mode. */
+  ingestSink: IngestSink
+  /** Readiness in place of the store's ping (queue mode), or undefined. */
+  readiness: (() => Promise<string | undefined>) | undefined
   clock: Clock
   metrics: CollectorMetrics
   latenessWindowMs: number
@@ -126,13 +136,15 @@ export function createApp(deps: AppDeps) {
   const configs = new TenantConfigs(deps.store, clock)
   const ctx: AppContext = {
     store: deps.store,
+    ingestSink: deps.ingestSink ?? deps.store,
+    readiness: deps.readiness,
     clock,
     metrics: deps.metrics ?? new CollectorMetrics(),
     latenessWindowMs: deps.latenessWindowMs ?? DEFAULT_LATENESS_WINDOW_MS,
     keys,
     tokens: new CustomerTokens(deps.store, keys),
     configs,
-    live: new LiveHub({ clock, timers: deps.timers ?? unrefTimers, minIntervalMs: deps.liveMinIntervalMs }),
+    live: new LiveHub({ clock, timers: deps.timers ?? unrefTimers, minIntervalMs: deps.liveMinIntervalMs, relay: deps.liveRelay }),
     isAccepting: deps.isAccepting ?? (() => true),
     writeHealth: new WriteHealth(clock),
     webhookUrls: deps.webhookUrls ?? new WebhookUrlPolicy(),

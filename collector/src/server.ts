@@ -17,6 +17,7 @@ import { type Tracing, startTracing } from './tracing.js'
 import { COLLECTOR_VERSION } from './version.js'
 import { RetentionSweeper } from './retention.js'
 import { type WebhookNetworkOptions, WebhookUrlPolicy } from './webhook-url-policy.js'
+import { CollectorQueue, type QueueOptions } from './queue/index.js'
 
 export interface ServerOptions {
   port: number
@@ -41,6 +42,8 @@ export interface ServerOptions {
   logLevel?: LogLevel
   /** Send OpenTelemetry traces over OTLP/HTTP (`--otel`). */
   otel?: boolean
+  /** Queue mode (`--queue`): events go to a NATS JetStream stream, and workers store them. */
+  queue?: QueueOptions
   print?: (line: string) => void
 }
 
@@ -60,7 +63,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw new Error('--admin-key must be "mk_sec_" followed by characters of A-Za-z0-9_, 16–128 characters in all')
   }
   const storeUrl = parseStoreUrl(options.store)
-  const store = await openStore(options.store, { sqlite: { writerThread: true } })
+  if (options.queue !== undefined && storeUrl.kind !== 'postgres') {
+    throw new Error('--queue needs a postgres:// store (--store): the workers apply the queued events to the database the collectors read')
+  }
+  const queue = options.queue === undefined ? undefined : await CollectorQueue.open(options.queue)
+  const store = await openStore(options.store, { sqlite: { writerThread: true } }).catch(async (err: unknown) => {
+    await queue?.close()
+    throw err
+  })
   const now = systemClock.now()
   const tenant = await store.defaultTenant(DEFAULT_TENANT_NAME, now)
 
@@ -91,7 +101,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const metrics = new CollectorMetrics({ processMetrics: true })
   metrics.storeGauges = store instanceof SqliteStore ? sqliteGauges(store) : store.gauges()
   const tracing: Tracing | undefined = options.otel ? await startTracing({ serviceVersion: COLLECTOR_VERSION }) : undefined
-  const app = createApp({ store, metrics, isAccepting: () => accepting, webhookUrls, logger, tracer: tracing?.tracer })
+  const app = createApp({
+    store, metrics, isAccepting: () => accepting, webhookUrls, logger, tracer: tracing?.tracer,
+    ...(queue === undefined ? {} : { ingestSink: queue.publisher, readiness: () => queue.health.problem(), liveRelay: queue.relay }),
+  })
+  queue?.relay.subscribe((tenantId, changes) => app.context.live.received(tenantId, changes))
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve(s as Server))
     s.once('error', reject)
@@ -122,7 +136,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       server.close(() => {
         clearTimeout(force)
         clearInterval(sweep)
-        void Promise.all([scheduler.stop(), webhooks.stop(), retention.stop()])
+        void Promise.all([scheduler.stop(), webhooks.stop(), retention.stop(), queue?.close()])
           .then(() => store.close())
           .then(() => tracing?.shutdown())
           .then(resolve, resolve)
@@ -132,7 +146,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     return closing
   }
 
-  print(`meterkit collector listening on ${url} (store ${storeUrl.kind === 'sqlite' ? storeUrl.path : storeUrl.display})`)
+  print(`meterkit collector listening on ${url} (store ${storeUrl.kind === 'sqlite' ? storeUrl.path : storeUrl.display}${queue === undefined ? '' : `, queue ${queue.describe()}`})`)
   if (createdAdminKey !== undefined) {
     print(`admin key (shown once, keep it): ${createdAdminKey}`)
   }

@@ -44,7 +44,8 @@ class Delivery:
             c = self._counters
             for event, result in zip(events, results):
                 status = result["status"]
-                if status == "accepted" or status == "duplicate":
+                # ``queued`` (a collector in queue mode): held by the durable log, delivered like ``accepted``.
+                if status == "accepted" or status == "duplicate" or status == "queued":
                     c.acknowledged += 1
                     if status == "duplicate":
                         c.duplicates += 1

@@ -15,7 +15,7 @@ BACKOFF_CAP_MS = 60_000
 MAX_RETRY_AFTER_MS = 60 * 60 * 1000
 
 _DELTA_SECONDS = re.compile(r"\d+(\.\d+)?", re.ASCII)
-_STATUSES = {"accepted", "duplicate", "conflict", "rejected"}
+_STATUSES = {"accepted", "duplicate", "queued", "conflict", "rejected"}
 
 
 def backoff_ms(attempt: int, random: Callable[[], float], base_ms: int = BACKOFF_BASE_MS, cap_ms: int = BACKOFF_CAP_MS) -> int:

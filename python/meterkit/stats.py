@@ -8,7 +8,7 @@ from typing import Dict
 class Stats:
     #: Accepted by ``track()``.
     tracked: int
-    #: Answered ``accepted`` or ``duplicate``.
+    #: Answered ``accepted``, ``duplicate`` or ``queued`` (queue mode).
     acknowledged: int
     #: The part of ``acknowledged`` answered ``duplicate``.
     duplicates: int

@@ -139,3 +139,46 @@ describe('compose.yaml', () => {
     for (const m of Object.values(mounts).flat()) expect(Object.keys(compose.volumes)).toContain(m[0])
   })
 })
+
+describe('compose.queue.yaml', () => {
+  const compose = parse(readFileSync(join(ROOT, 'compose.queue.yaml'), 'utf8')) as {
+    services: Record<string, { image?: string; build?: string; command?: string[]; environment?: Record<string, string>; depends_on?: Record<string, { condition: string }>; volumes?: string[]; healthcheck?: { test?: string[]; disable?: boolean } }>
+    volumes: Record<string, unknown>
+  }
+  const services = compose.services
+
+  it('runs two queue-mode collectors and two workers over NATS JetStream and PostgreSQL, each dependency healthy first', () => {
+    expect(Object.keys(services).sort()).toEqual(['collector', 'collector-2', 'nats', 'postgres', 'worker', 'worker-2'])
+    expect(services.nats!.image).toMatch(/^nats:2\.\d+/)
+    expect(services.nats!.command).toEqual(expect.arrayContaining(['-js', '-sd', '/data']))
+    expect(Object.keys(services.collector!.depends_on ?? {}).sort()).toEqual(['nats', 'postgres'])
+    for (const [name, s] of Object.entries(services)) {
+      for (const [dep, d] of Object.entries(s.depends_on ?? {})) {
+        expect(services[dep], `${name} depends on ${dep}`).toBeDefined()
+        expect(d.condition).toBe('service_healthy')
+        if (dep !== 'collector') expect(services[dep]!.healthcheck?.test?.[0], dep).toBe('CMD')
+      }
+    }
+  })
+
+  it('gives collectors and workers the same store and queue, workers the worker command and no HTTP check', () => {
+    for (const name of ['collector', 'collector-2', 'worker', 'worker-2']) {
+      const env = services[name]!.environment!
+      expect(new URL(env.MK_STORE!.replace(/\$\{[^}]+\}/g, 'x')).host).toBe('postgres:5432')
+      expect(env.MK_QUEUE).toBe('nats://nats:4222')
+    }
+    expect(services.collector!.command).toEqual(['start'])
+    for (const name of ['worker', 'worker-2']) {
+      expect(services[name]!.command).toEqual(['worker'])
+      expect(services[name]!.healthcheck?.disable).toBe(true)
+    }
+    expect(services.collector!.environment!.MK_ADMIN_KEY).toMatch(/^\$\{MK_ADMIN_KEY:\?/)
+  })
+
+  it('keeps the stream and the database in declared named volumes', () => {
+    const mounts = Object.fromEntries(Object.entries(services).map(([n, s]) => [n, (s.volumes ?? []).map((v) => v.split(':'))]))
+    expect(mounts.nats).toContainEqual(['nats-data', '/data'])
+    expect(mounts.postgres).toContainEqual(['postgres-data', '/var/lib/postgresql/data'])
+    for (const m of Object.values(mounts).flat()) expect(Object.keys(compose.volumes)).toContain(m[0])
+  })
+})

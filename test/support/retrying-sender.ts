@@ -1,7 +1,8 @@
 // A deliberately simple retrying client for chaos tests (not the SDK): it sends fixed batches of
 // events with fixed ids and resends the same bytes after a network error, a timeout, 408, 429
 // or 5xx, until the collector answers 200. An event counts as delivered only when a 200 answer
-// names it `accepted` or `duplicate`; that is the set the audits hold the store to.
+// names it `accepted`, `duplicate` or `queued` (queue mode); that is the set the audits hold the
+// store to.
 import { ADMIN_KEY } from './collector-process.js'
 import { type SentEvent, pause } from './chaos.js'
 
@@ -19,6 +20,8 @@ export interface SendOptions {
   timeoutMs?: number
   /** Stops new attempts (not new batches) while it answers true; e.g. during a planned kill. */
   stopped?: () => boolean
+  /** A pause before each batch of each worker, in ms (default 0): spreads the ingest over time, so that faults strike during it. */
+  paceMs?: number
 }
 
 export interface DeliveryLog {
@@ -68,9 +71,11 @@ async function sendBatch(events: SentEvent[], options: SendOptions, log: Deliver
       status = res.status
       log.statuses.set(status, (log.statuses.get(status) ?? 0) + 1)
       if (status !== 200) {
-        await res.body?.cancel()
-        if (RETRY_STATUS(status)) continue
-        throw new Error(`collector answered ${status} to a well-formed batch`)
+        if (RETRY_STATUS(status)) {
+          await res.body?.cancel()
+          continue
+        }
+        throw new Error(`collector answered ${status} to a well-formed batch: ${await res.text()}`)
       }
       answer = (await res.json()) as BatchAnswer
     } catch (err) {
@@ -83,7 +88,8 @@ async function sendBatch(events: SentEvent[], options: SendOptions, log: Deliver
     if (answer.results.length !== events.length) throw new Error(`results: ${answer.results.length} for ${events.length} events`)
     answer.results.forEach((r, i) => {
       if (r.id !== events[i]!.id) throw new Error(`results[${i}].id is ${r.id}, sent ${events[i]!.id}`)
-      if (r.status === 'accepted' || r.status === 'duplicate') {
+      // `queued`: a collector in queue mode holds it in the durable log (delivered, as the SDKs count it).
+      if (r.status === 'accepted' || r.status === 'duplicate' || r.status === 'queued') {
         log.acknowledged.add(r.id)
         if (r.status === 'duplicate') log.duplicates.add(r.id)
       } else {
@@ -102,7 +108,11 @@ export async function deliver(events: SentEvent[], options: SendOptions, log = n
   for (let i = 0; i < events.length; i += options.batchSize) batches.push(events.slice(i, i + options.batchSize))
   let next = 0
   await Promise.all(Array.from({ length: options.concurrency }, async () => {
-    while (next < batches.length) await sendBatch(batches[next++]!, options, log, deadline)
+    while (next < batches.length) {
+      const batch = batches[next++]!
+      if (options.paceMs) await pause(options.paceMs)
+      await sendBatch(batch, options, log, deadline)
+    }
   }))
   return log
 }

@@ -11,6 +11,7 @@ import { verifyCommand } from './verify.js'
 import { startCommand } from './start.js'
 import { tenantsCommand } from './tenants.js'
 import { tokenCommand } from './token.js'
+import { workerCommand } from './worker.js'
 
 const USAGE = `usage: meterkit <command> [options]
 
@@ -20,7 +21,13 @@ commands:
                                [--webhooks-allow-private-networks] [--webhooks-allow-networks CIDR,CIDR]
                                [--webhook-retention P30D]
                                [--log-level info (fatal error warn info debug trace silent)] [--otel]
-                               run the collector (several may share one postgres:// store)
+                               [--queue nats://host:port [--queue-stream meterkit]
+                                [--queue-partitions 16] [--queue-max-bytes 1073741824]]
+                               run the collector (several may share one postgres:// store);
+                               with --queue, batches are acknowledged once JetStream holds them
+  worker --store postgres://… --queue nats://host:port [--queue-stream meterkit]
+                               apply the queued events to the store (several workers share the
+                               partitions and take over those of a worker that stops)
   apply FILE                   apply a configuration (meters, features, plans) to a running collector
   import FILE.ndjson           backfill events, with a progress bar
   bill [--until T]             close every billing period that ended by T (default now) and finalize invoices
@@ -44,7 +51,8 @@ commands:
                                mint a customer token for a browser (read-only unless --ingest)
 
 A store is sqlite:PATH (the default, sqlite:./meterkit.db; --db PATH is the same) or
-postgres://user@host:port/db; MK_STORE sets it for every command.
+postgres://user@host:port/db; MK_STORE sets it for every command. MK_QUEUE and
+MK_QUEUE_STREAM set --queue and --queue-stream.
 Commands that talk to a running collector take --endpoint (MK_ENDPOINT, default
 http://127.0.0.1:8790) and --api-key (MK_API_KEY).
 `
@@ -55,6 +63,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
   switch (command) {
     case 'start':
       return startCommand(rest)
+    case 'worker':
+      return workerCommand(rest)
     case 'tenants':
       return tenantsCommand(rest)
     case 'keys':

@@ -6,6 +6,7 @@ import { fixedDurationMs, parseDuration } from '@meterkit/protocol'
 import { LOG_LEVELS, isLogLevel } from '../logger.js'
 import { startServer } from '../server.js'
 import { DATABASE_OPTIONS, storeUrl } from './database.js'
+import { QUEUE_OPTIONS, queueFromArgs } from './queue.js'
 
 export async function startCommand(argv: string[]): Promise<number | undefined> {
   const { values } = parseArgs({
@@ -14,6 +15,7 @@ export async function startCommand(argv: string[]): Promise<number | undefined> 
       port: { type: 'string' },
       host: { type: 'string' },
       ...DATABASE_OPTIONS,
+      ...QUEUE_OPTIONS,
       config: { type: 'string' },
       'admin-key': { type: 'string' },
       'billing-interval': { type: 'string' },
@@ -39,6 +41,7 @@ export async function startCommand(argv: string[]): Promise<number | undefined> 
   if (!isLogLevel(logLevel)) throw new Error(`--log-level must be one of ${LOG_LEVELS.join(', ')}`)
   const otel = values.otel ?? ['1', 'true'].includes(process.env.MK_OTEL ?? '')
   const url = storeUrl(values)
+  const queue = queueFromArgs(values)
   // A fresh volume or folder: the database's folder is made, as the database itself would be.
   if (url.kind === 'sqlite') mkdirSync(dirname(url.path), { recursive: true })
   // Signals are handled from the first moment, so a SIGTERM right after start still drains.
@@ -69,6 +72,7 @@ export async function startCommand(argv: string[]): Promise<number | undefined> 
     webhookRetentionMs: retentionMs,
     logLevel,
     otel,
+    queue,
   })
   await running.server
   return undefined

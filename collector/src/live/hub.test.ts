@@ -158,3 +158,28 @@ describe('LiveHub', () => {
     expect(time.timerCount).toBe(0)
   })
 })
+
+describe('LiveHub across processes (queue mode)', () => {
+  it('tells the relay about its own commits, even with no stream open, and does not relay what it received', async () => {
+    const time = new FakeTime()
+    const relayed: { tenantId: number; events: { customerId: string; event: string }[] }[] = []
+    const hub = new LiveHub({ clock: time, timers: time, relay: { publish: (tenantId, events) => relayed.push({ tenantId, events: [...events] }) } })
+    const source = new CounterSource()
+    hub.addSource(source)
+    hub.committed(1, [{ customerId: 'a', event: 'tick' }])
+    expect(relayed).toEqual([{ tenantId: 1, events: [{ customerId: 'a', event: 'tick' }] }])
+    const s = subscriber()
+    hub.subscribe(1, 'b', s)
+    await time.advance(0)
+    await settle()
+    expect(s.values()).toEqual(['0'])
+    // Another process committed for b: the stream here sends the new figure, and nothing is relayed back.
+    source.values.set('b', 3)
+    hub.received(1, [{ customerId: 'b', event: 'tick' }])
+    await time.advance(300)
+    await settle()
+    expect(s.values()).toEqual(['0', '3'])
+    expect(relayed).toHaveLength(1)
+    hub.close()
+  })
+})

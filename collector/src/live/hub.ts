@@ -33,6 +33,8 @@ export interface LiveHubOptions {
   minIntervalMs?: number
   /** How long a channel outlives its last stream, so that a reconnect can resume (default 60 s). */
   retainMs?: number
+  /** Where this process's commits are told to the others (queue mode); they call `received`. */
+  relay?: { publish(tenantId: number, events: Iterable<{ customerId: string; event: string }>): void }
 }
 
 const channelKey = (tenantId: number, customerId: string) => `${tenantId}\u0000${customerId}`
@@ -77,6 +79,16 @@ export class LiveHub {
 
   /** After a commit: these events were stored, and the figures they feed may have changed. */
   committed(tenantId: number, events: Iterable<{ customerId: string; event: string }>): void {
+    if (this.options.relay !== undefined) {
+      const list = [...events]
+      this.options.relay.publish(tenantId, list)
+      events = list
+    }
+    this.received(tenantId, events)
+  }
+
+  /** A commit of another process (a worker, another collector): as `committed`, not relayed again. */
+  received(tenantId: number, events: Iterable<{ customerId: string; event: string }>): void {
     if (this.channels.size === 0) return
     for (const e of events) {
       const channel = this.channels.get(channelKey(tenantId, e.customerId))

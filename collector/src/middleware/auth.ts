@@ -2,7 +2,7 @@
 // the hot path does not hit the database per request) and customer tokens (`mk_ct_…`, checked by
 // signature), each resolved to a principal. A token reaches only the routes of token-routes.ts,
 // for its own customer.
-import { type ApiKeyRecord, CUSTOMER_TOKEN_PREFIX, type Clock, type KeyMode, type KeyScope, hasScope, hashKey, type Store } from '@meterkit/engine'
+import { type ApiKeyRecord, CUSTOMER_TOKEN_PREFIX, type Clock, type KeyMode, type KeyScope, hasScope, hashKey, isStoreUnavailable, type Store } from '@meterkit/engine'
 import { formatTimestamp } from '@meterkit/protocol'
 import { createMiddleware } from 'hono/factory'
 import { HttpError } from '../http-error.js'
@@ -70,15 +70,29 @@ export class KeyResolver {
     if (hit !== undefined && hit.until > now) {
       record = hit.record
     } else {
-      record = await this.store.findApiKeyByHash(hashKey(key))
+      try {
+        record = await this.store.findApiKeyByHash(hashKey(key))
+      } catch (err) {
+        // The store cannot be read (PostgreSQL away for maintenance): a key that was usable at its
+        // last lookup stays so meanwhile, asked again each second, so that ingest in queue mode
+        // goes on. Nothing newer than that lookup could have been learnt anyway.
+        if (!isStoreUnavailable(err) || hit?.record === undefined || hit.record.revokedAtMs !== null) throw err
+        hit.until = now + Math.min(this.options.ttlMs, 1000)
+        return this.principal(hit.record, now)
+      }
       if (this.cache.size > 10_000) this.cache.clear()
       // Misses are cached too, but only for a moment: a key created elsewhere works almost at once.
       const usable = record !== undefined && record.revokedAtMs === null
       this.cache.set(key, { record, until: now + (usable ? this.options.ttlMs : Math.min(this.options.ttlMs, 1000)) })
     }
+    const resolution = this.principal(record, now)
+    if (resolution.ok) await this.touch(record!.id, now)
+    return resolution
+  }
+
+  private principal(record: ApiKeyRecord | undefined, now: number): KeyResolution {
     const refused = refusal(record, now)
     if (refused !== undefined) return { ok: false, message: refused }
-    await this.touch(record!.id, now)
     return { ok: true, principal: { kind: 'secret', tenantId: record!.tenantId, keyId: record!.id, scopes: record!.scopes, mode: record!.mode } }
   }
 

@@ -140,12 +140,12 @@ export function eventRoutes(ctx: AppContext) {
 
   route(app, {
     method: 'post', path: '/', tags, summary: 'Send events',
-    description: 'One batch of 1–1000 events, at most 1 MiB after decoding (`Content-Encoding: gzip` accepted). The answer comes after every accepted event is durably committed, with one result per event, in order. With a customer token (also as `?token=` with a `text/plain` body, for `sendBeacon`), only the events the token allows, for its customer, timestamped within 5 minutes of now.',
+    description: 'One batch of 1–1000 events, at most 1 MiB after decoding (`Content-Encoding: gzip` accepted). The answer comes after every accepted event is durably committed (in queue mode: after the event stream holds every valid event, each answered `queued`), with one result per event, in order. With a customer token (also as `?token=` with a `text/plain` body, for `sendBeacon`), only the events the token allows, for its customer, timestamped within 5 minutes of now.',
     request: {
       body: { required: true, content: { 'application/json': { schema: batchSchema }, 'text/plain': { schema: batchSchema } } },
     },
     responses: {
-      200: json(batchResponseSchema.meta({ id: 'BatchResponse' }), 'Per-event results: `accepted`, `duplicate` (same id, same content: already stored), `conflict` (same id, other content: nothing changed) or `rejected` with a code'),
+      200: json(batchResponseSchema.meta({ id: 'BatchResponse' }), 'Per-event results: `accepted`, `duplicate` (same id, same content: already stored), `conflict` (same id, other content: nothing changed) or `rejected` with a code; in queue mode `queued` (held by the durable log; a worker applies it, the outcome at `GET /v1/events/{id}`)'),
       ...errors('rate_limited'),
     },
   }, async (c) => {
@@ -155,12 +155,13 @@ export function eventRoutes(ctx: AppContext) {
     const started = performance.now()
     let results
     try {
-      results = await ingestEvents(ctx.store, events, { tenantId: principal.tenantId, nowMs: ctx.clock.now(), ...scope })
+      results = await ingestEvents(ctx.ingestSink, events, { tenantId: principal.tenantId, nowMs: ctx.clock.now(), ...scope })
       if (scope.source === 'browser') results = browserMessages(results)
     } catch (err) {
       ctx.writeHealth.failed((err as Error).message)
       // Nothing was acknowledged: the batch may be sent again as it is.
-      throw new HttpError('unavailable', `events could not be stored: ${(err as Error).message}`, undefined, { 'retry-after': '1' })
+      const { retryAfterSeconds } = err as { retryAfterSeconds?: number }
+      throw new HttpError('unavailable', `events could not be stored: ${(err as Error).message}`, undefined, { 'retry-after': String(retryAfterSeconds ?? 1) })
     }
     if (valid(results)) ctx.writeHealth.succeeded()
     ctx.live.committed(principal.tenantId, acceptedEvents(events, results))
@@ -170,6 +171,7 @@ export function eventRoutes(ctx: AppContext) {
     if (response.accepted) ctx.metrics.events.inc({ status: 'accepted' }, response.accepted)
     if (response.duplicates) ctx.metrics.events.inc({ status: 'duplicate' }, response.duplicates)
     if (response.conflicts) ctx.metrics.events.inc({ status: 'conflict' }, response.conflicts)
+    if (response.queued) ctx.metrics.events.inc({ status: 'queued' }, response.queued)
     if (response.rejected) ctx.metrics.events.inc({ status: 'rejected' }, response.rejected)
     return c.json(response)
   }, { invalidBody: envelopeError })

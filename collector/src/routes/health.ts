@@ -16,7 +16,7 @@ export function healthRoutes(ctx: AppContext) {
 
   route(app, {
     method: 'get', path: '/readyz', tags, summary: 'Readiness',
-    description: 'Ready when the store answers and accepts writes and the collector is not shutting down: a load balancer sends traffic only to a collector that can commit it.',
+    description: 'Ready when the store answers and accepts writes and the collector is not shutting down: a load balancer sends traffic only to a collector that can commit it. In queue mode, ready when NATS answers and the event stream has room.',
     responses: {
       200: json(z.object({ status: z.literal('ready') }), 'Ready for traffic'),
       503: errorResponse(503),
@@ -25,6 +25,10 @@ export function healthRoutes(ctx: AppContext) {
     if (!ctx.isAccepting()) return c.json(errorBody('unavailable', 'shutting down'), 503)
     const problem = ctx.writeHealth.problem()
     if (problem !== undefined) return c.json(errorBody('unavailable', `the store refused a write: ${problem}`), 503)
+    if (ctx.readiness !== undefined) {
+      const queueProblem = await ctx.readiness()
+      return queueProblem === undefined ? c.json({ status: 'ready' }) : c.json(errorBody('unavailable', queueProblem), 503)
+    }
     try {
       await ctx.store.ping()
     } catch (err) {

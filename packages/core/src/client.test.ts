@@ -156,6 +156,19 @@ describe('retries', () => {
     expect(mk.stats()).toMatchObject({ acknowledged: 20, duplicates: 20, rejected: 0, retried: 20, dropped: 0 })
   })
 
+  it('counts `queued` (a collector in queue mode) as delivered, also when a retry is queued again', async () => {
+    const { mk, collector, track, errors, run } = setup({ flushAt: 20 })
+    collector.queueMode = true
+    collector.script.push({ lost: true })
+    track(20)
+    await run(mk.flush())
+    expect(collector.requests).toHaveLength(2)
+    expect(collector.stored.size).toBe(20)
+    // Only the lost answer is reported; no event is refused.
+    expect(errors.map((e) => e.code)).toEqual(['network'])
+    expect(mk.stats()).toMatchObject({ tracked: 20, acknowledged: 20, duplicates: 0, rejected: 0, retried: 20, dropped: 0, inFlight: 0 })
+  })
+
   it('reports per-event rejections through onError and never retries them', async () => {
     const { mk, collector, track, errors, run } = setup({ flushAt: 5 })
     const ids = track(5)

@@ -46,7 +46,8 @@ export class Delivery {
   applyResults(events: readonly SerializedEvent[], results: readonly EventResult[]): void {
     for (let i = 0; i < events.length; i++) {
       const result = results[i]!
-      if (result.status === 'accepted' || result.status === 'duplicate') {
+      // `queued` (a collector in queue mode): held by the durable log, delivered like `accepted`.
+      if (result.status === 'accepted' || result.status === 'duplicate' || result.status === 'queued') {
         this.#counters.acknowledged++
         if (result.status === 'duplicate') this.#counters.duplicates++
       } else {

@@ -3,7 +3,7 @@
 export interface MeterkitStats {
   /** Accepted by track(). */
   tracked: number
-  /** Answered `accepted` or `duplicate`. */
+  /** Answered `accepted`, `duplicate` or `queued` (queue mode). */
   acknowledged: number
   /** The part of `acknowledged` answered `duplicate`. */
   duplicates: number

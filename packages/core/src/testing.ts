@@ -97,6 +97,8 @@ export class FakeCollector implements Transport {
   maxEvents = Infinity
   /** Answers the status for every request while set. */
   down: number | 'network' | undefined = undefined
+  /** Answer as a collector in queue mode does: `queued` for every valid event, new or not. */
+  queueMode = false
 
   async send(request: TransportRequest): Promise<TransportResult> {
     const { events } = JSON.parse(request.body) as { events: WireEvent[] }
@@ -126,6 +128,10 @@ export class FakeCollector implements Transport {
     }
     const json = JSON.stringify(event)
     const existing = this.stored.get(event.id)
+    if (this.queueMode) {
+      if (existing === undefined) this.stored.set(event.id, json)
+      return { id: event.id, status: 'queued' }
+    }
     if (existing === undefined) {
       this.stored.set(event.id, json)
       return { id: event.id, status: 'accepted' }

@@ -11,10 +11,15 @@ export const batchRequestSchema = z.object({
     .max(MAX_BATCH_EVENTS, `events: must hold at most ${MAX_BATCH_EVENTS} events`),
 })
 
-export type EventStatus = 'accepted' | 'duplicate' | 'conflict' | 'rejected'
+/**
+ * `queued` is the answer of a collector in queue mode (docs/protocol.md): the event is held by
+ * the durable log and a worker applies it; whether it is new, a duplicate or a conflict is known
+ * only then, at `GET /v1/events/:id`. Like `accepted` and `duplicate`, it means delivered.
+ */
+export type EventStatus = 'accepted' | 'duplicate' | 'queued' | 'conflict' | 'rejected'
 
 export type EventResult =
-  | { id: string; status: 'accepted' | 'duplicate' }
+  | { id: string; status: 'accepted' | 'duplicate' | 'queued' }
   | { id: string; status: 'conflict'; code: 'conflict'; message: string }
   | { id: string | null; status: 'rejected'; code: EventErrorCode; message: string }
 
@@ -23,12 +28,14 @@ export interface BatchResponse {
   duplicates: number
   conflicts: number
   rejected: number
+  /** Events answered `queued`; present only when there are some (queue mode). */
+  queued?: number
   results: EventResult[]
 }
 
 export const eventResultSchema = z.object({
   id: z.string().nullable(),
-  status: z.enum(['accepted', 'duplicate', 'conflict', 'rejected']),
+  status: z.enum(['accepted', 'duplicate', 'queued', 'conflict', 'rejected']),
   code: z.string().optional(),
   message: z.string().optional(),
 })
@@ -38,6 +45,7 @@ export const batchResponseSchema = z.object({
   duplicates: z.number().int().nonnegative(),
   conflicts: z.number().int().nonnegative(),
   rejected: z.number().int().nonnegative(),
+  queued: z.number().int().nonnegative().optional(),
   results: z.array(eventResultSchema),
 })
 
@@ -47,11 +55,13 @@ export function summarize(results: EventResult[]): BatchResponse {
   let duplicates = 0
   let conflicts = 0
   let rejected = 0
+  let queued = 0
   for (const r of results) {
     if (r.status === 'accepted') accepted++
     else if (r.status === 'duplicate') duplicates++
+    else if (r.status === 'queued') queued++
     else if (r.status === 'conflict') conflicts++
     else rejected++
   }
-  return { accepted, duplicates, conflicts, rejected, results }
+  return queued === 0 ? { accepted, duplicates, conflicts, rejected, results } : { accepted, duplicates, conflicts, rejected, queued, results }
 }

@@ -3,7 +3,7 @@
 // status (which decides delivered, rejected or retried), and an error's code and message.
 import type { EventResult } from './batch.js'
 
-const STATUSES = new Set(['accepted', 'duplicate', 'conflict', 'rejected'])
+const STATUSES = new Set(['accepted', 'duplicate', 'queued', 'conflict', 'rejected'])
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null
 

@@ -8,11 +8,11 @@ import { fileURLToPath } from 'node:url'
 export const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 export const CLI = join(ROOT, 'collector/bin/meterkit.js')
 
-export async function startCollector({ dbPath, adminKey = 'mk_sec_bench_admin_key_0001', port = 0, env = {} } = {}) {
+export async function startCollector({ dbPath, adminKey = 'mk_sec_bench_admin_key_0001', port = 0, env = {}, args = [] } = {}) {
   dbPath ??= join(mkdtempSync(join(tmpdir(), 'meterkit-bench-')), 'meterkit.db')
   // A postgres:// URL is a shared store (several collectors may start on it).
   const store = dbPath.startsWith('postgres://') ? ['--store', dbPath] : ['--db', dbPath]
-  const child = spawn(process.execPath, [CLI, 'start', '--port', String(port), ...store, '--admin-key', adminKey], {
+  const child = spawn(process.execPath, [CLI, 'start', '--port', String(port), ...store, '--admin-key', adminKey, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
     // Access logs at info would fill the bench's terminal; MK_LOG_LEVEL=info measures them.
     env: { MK_LOG_LEVEL: 'warn', ...process.env, ...env },

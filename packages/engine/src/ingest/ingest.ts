@@ -7,7 +7,15 @@ import {
   type ValidEvent,
   validateEvent,
 } from '@meterkit/protocol'
-import type { EventSource, Store } from '../store/port.js'
+import type { EventSource, IngestBatch, IngestOutcome } from '../store/port.js'
+
+/**
+ * Where valid events go: a store (which answers what each event was), or the durable log of
+ * queue mode, which answers `queued` and leaves the verdict to the worker that applies them.
+ */
+export interface IngestSink {
+  ingest(batch: IngestBatch): Promise<readonly (IngestOutcome | 'queued')[]>
+}
 
 export interface IngestContext {
   tenantId: number
@@ -54,7 +62,7 @@ export function checkEvent(raw: unknown, ctx: IngestContext): { ok: true; event:
 }
 
 /** Validates and stores a batch; answers one result per input event, in order. */
-export async function ingestEvents(store: Store, rawEvents: readonly unknown[], ctx: IngestContext): Promise<EventResult[]> {
+export async function ingestEvents(store: IngestSink, rawEvents: readonly unknown[], ctx: IngestContext): Promise<EventResult[]> {
   const results = new Array<EventResult>(rawEvents.length)
   const valid: ValidEvent[] = []
   const positions: number[] = []

@@ -3,3 +3,4 @@ export { PostgresStorage, type PostgresStorageOptions } from './postgres-storage
 export { type PoolOptions, openPool } from './connection.js'
 export { SCHEMA_VERSION as POSTGRES_SCHEMA_VERSION, SchemaTooNewError, migrate as migratePostgres, schemaVersion as postgresSchemaVersion } from './migrations.js'
 export type { PgTx } from './pg-tx.js'
+export { PartitionLeases, type LeaseRound, MAX_PARTITIONS, PARTITION_LOCK_NAMESPACE } from './partition-leases.js'

@@ -4,6 +4,7 @@
 import type pg from 'pg'
 import { normalizeScopes, parseScopes } from '../../auth/scopes.js'
 import type { ApiKeyInput, ApiKeyRecord, SecretPurpose, Tenant } from '../port.js'
+import { storeError } from './connection.js'
 import { poolTransaction } from './pool-transaction.js'
 
 interface KeyRow {
@@ -47,10 +48,15 @@ function toTenant(row: TenantRow): Tenant {
 }
 
 export class PgKeyRows {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(private readonly pool: pg.Pool, private readonly url = '') {}
 
   private async rows<R extends pg.QueryResultRow>(name: string, text: string, values: unknown[] = []): Promise<R[]> {
-    return (await this.pool.query<R>({ name, text, values })).rows
+    try {
+      return (await this.pool.query<R>({ name, text, values })).rows
+    } catch (err) {
+      // A database out of reach answers `unavailable` (503, retry later), never an internal error.
+      throw storeError(err, this.url)
+    }
   }
 
   async createTenant(name: string, nowMs: number): Promise<Tenant> {

@@ -51,7 +51,7 @@ export class PostgresStore extends Engine<PostgresStorage> implements Store {
   private constructor(private readonly handle: PostgresHandle, readonly url: string, options: PostgresStoreOptions) {
     super(handle.storage)
     this.pool = handle.pool
-    this.keys = new PgKeyRows(handle.pool)
+    this.keys = new PgKeyRows(handle.pool, url)
     this.idempotency = new PgIdempotency(handle.pool)
     this.webhooks = new PgWebhookStore(handle.pool, handle.storage, options.random)
   }
@@ -62,9 +62,18 @@ export class PostgresStore extends Engine<PostgresStorage> implements Store {
       try {
         if (this.folder === undefined) {
           const client = await this.pool.connect()
-          client.on('error', () => undefined)
-          const held = (await client.query<{ held: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS held', [LOCK_NAMESPACE, FOLD_LOCK])).rows[0]!.held
+          const ignore = () => undefined
+          client.on('error', ignore)
+          let held: boolean
+          try {
+            held = (await client.query<{ held: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS held', [LOCK_NAMESPACE, FOLD_LOCK])).rows[0]!.held
+          } catch (err) {
+            client.release(true)
+            throw err
+          }
           if (!held) {
+            // Back to the pool without this tick's listener: one per tick would pile up on it.
+            client.off('error', ignore)
             client.release()
             return
           }
