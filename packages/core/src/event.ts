@@ -123,7 +123,7 @@ export class QueuedEvent implements SerializedEvent {
 }
 
 /** The last event name that passed its check: most calls repeat it, and the test is a regex. */
-let checkedName = ''
+let checkedName: string | undefined
 
 function checkName(field: string, value: unknown, max: number): void {
   if (typeof value !== 'string') {
