@@ -2,9 +2,10 @@
 // group appends at most `windowMs` apart (the first after a quiet spell at once), so a crash
 // loses at most the events of the last window and of the append under way. Memory still sends
 // them; once the memory path settles an event, its claimed copy is acknowledged, or never
-// written if its group has not gone yet. The JSON of an event is written here, off track().
+// written if its group has not gone yet. Event JSON is written here or in the batcher, never in
+// track().
 import type { EventBuffer } from './buffer.js'
-import type { QueuedEvent } from './event.js'
+import type { QueuedEvent, SerializedEvent } from './event.js'
 import type { Clock, Timers } from './time.js'
 
 export type ClaimingBuffer = EventBuffer & Required<Pick<EventBuffer, 'appendClaimed'>>
@@ -148,11 +149,14 @@ export class Mirror {
     if (group.length === 0) return
     this.#writing = group
     this.#lastWriteAt = this.#o.clock.now()
+    // Records of the events' JSON, not kept by events still queued: they are written again when
+    // they join a batch (the same text), which costs less than holding it in memory meanwhile.
+    const records: SerializedEvent[] = group.map((e) => ({ id: e.id, json: e.render(), bytes: e.bytes }))
     let refused: ReadonlySet<unknown> | undefined
     let token = 0
     let failed = false
     try {
-      const result = await this.#o.buffer.appendClaimed(group)
+      const result = await this.#o.buffer.appendClaimed(records)
       token = result.token
       if (result.refused.length > 0) refused = new Set(result.refused)
     } catch (err) {
@@ -160,8 +164,9 @@ export class Mirror {
       this.#o.onFailure('write', err)
     }
     let acks: QueuedEvent[] | undefined
-    for (const event of group) {
-      const stored = !failed && refused?.has(event) !== true
+    for (let i = 0; i < group.length; i++) {
+      const event = group[i]!
+      const stored = !failed && refused?.has(records[i]) !== true
       if (stored) event.token = token
       if (event.disk === 'released') {
         if (stored) (acks ??= []).push(event)
