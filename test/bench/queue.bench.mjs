@@ -84,6 +84,18 @@ async function rawPostgres(pool, seconds, prefix) {
   })
 }
 
+async function storeAppend(storage, seconds, prefix) {
+  return sustained(seconds, CONNECTIONS, async (from) => {
+    const now = Date.now()
+    const events = []
+    for (let i = from; i < from + BATCH; i++) {
+      const propertiesJson = props(i)
+      events.push({ id: `${prefix}-${String(i).padStart(10, '0')}`, event: 'render.completed', customerId: `cus_${i % CUSTOMERS}`, timestampMs: now, properties: JSON.parse(propertiesJson), propertiesJson, reservationId: undefined })
+    }
+    await storage.append({ tenantId: 1, source: 'server', receivedAtMs: now, events })
+  })
+}
+
 /** POST /v1/events through a collector for `seconds`; events acknowledged per second. */
 async function load(url, key, seconds, prefix) {
   const loadgen = new URL('./lib/loadgen.mjs', import.meta.url).pathname
@@ -144,6 +156,10 @@ try {
     await rawPostgres(store.pool, 2, 'warm')
     const rawPg = await rawPostgres(store.pool, SECONDS, 'run')
     await store.pool.query('DROP TABLE raw_events')
+    // The store's own append path, which workers (and collectors) write through: 16 callers.
+    await storeAppend(store.storage, 2, 'warma')
+    const appended = await storeAppend(store.storage, SECONDS, 'append')
+    console.log(`PostgresStorage.append (${BATCH}-event batches, ${CONNECTIONS} callers): ${Math.round(appended).toLocaleString()} events/s, ${(appended / rawPg * 100).toFixed(1)}% of the raw PostgreSQL ceiling`)
     console.log(`raw PostgreSQL ceiling (multi-row INSERT … ON CONFLICT, ${BATCH}-row statements, ${CONNECTIONS} connections): ${Math.round(rawPg).toLocaleString()} rows/s`)
 
     // One PostgreSQL collector, no queue: the end-to-end baseline.
@@ -212,6 +228,7 @@ try {
         { name: 'raw JetStream ceiling', value: Math.round(rawJs), unit: 'events/s' },
         { name: 'POST /v1/events, queue-mode collector (acknowledged)', value: Math.round(acked), unit: 'events/s', baseline: 'raw JetStream ceiling', ratio: acked / rawJs, target: '≥ 0.50' },
         { name: 'raw PostgreSQL ceiling', value: Math.round(rawPg), unit: 'rows/s' },
+        { name: 'PostgresStorage.append', value: Math.round(appended), unit: 'events/s', baseline: 'raw PostgreSQL ceiling', ratio: appended / rawPg },
         { name: 'one worker, applying a backlog', value: Math.round(oneWorker), unit: 'events/s', baseline: 'raw PostgreSQL ceiling', ratio: oneWorker / rawPg, target: '≥ 0.50' },
         { name: 'two workers, applying a backlog', value: Math.round(twoWorkers), unit: 'events/s', baseline: 'raw PostgreSQL ceiling', ratio: twoWorkers / rawPg, target: '≥ 0.50' },
         { name: 'POST /v1/events, one PostgreSQL collector', value: Math.round(viaDirect), unit: 'events/s' },
