@@ -12,7 +12,7 @@ import { Token, type TokenOption } from './token.js'
 /** Bodies stay under the 64 KiB that browsers allow keepalive requests and beacons in flight. */
 const UNLOAD_MAX_BYTES = 60_000
 
-export interface MeterkitOptions extends Omit<MeterkitCoreOptions, 'transport' | 'buffer' | 'mirror' | 'capture'> {
+export interface MeterkitOptions extends Omit<MeterkitCoreOptions, 'transport' | 'buffer'> {
   /** Collector base URL, e.g. https://meter.example.com */
   endpoint: string
   /**

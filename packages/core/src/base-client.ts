@@ -5,7 +5,7 @@
 import { bodyBytes, batchLimits, takeBatch, type BatchLimits } from './batcher.js'
 import { Delivery } from './delivery.js'
 import { MeterkitDeliveryError } from './errors.js'
-import { QueuedEvent, serializeEvent, type TrackInput } from './event.js'
+import { QueuedEvent, captureEvent, type TrackInput } from './event.js'
 import { newEventId } from './ids.js'
 import { EventQueue } from './queue.js'
 import { backoffMs, type AttemptOutcome } from './retry.js'
@@ -48,7 +48,6 @@ export class MeterkitBase {
   readonly #clock: Clock
   readonly #timers: Timers
   readonly #newId: (nowMs: number) => string
-  readonly #capture: NonNullable<MeterkitCoreOptions['capture']>
 
   readonly #live = new Set<Batch>()
   #liveEvents = 0
@@ -75,7 +74,6 @@ export class MeterkitBase {
     this.#timers = options.timers ?? systemTimers
     this.random = options.random ?? Math.random
     this.#newId = options.generateId ?? newEventId
-    this.#capture = options.capture ?? serializeEvent
     this.delivery = new Delivery(this.transport, this.#clock, this.counters, options.onError, options.onDrop)
   }
 
@@ -84,7 +82,7 @@ export class MeterkitBase {
    * and throws only MeterkitValidationError, for programmer errors.
    */
   track(input: TrackInput): string {
-    const event = this.#capture(input, this.#clock.now(), this.#newId, this.#seq + 1)
+    const event = captureEvent(input, this.#clock.now(), this.#newId, this.#seq + 1)
     this.#seq++
     this.counters.tracked++
     if (this.isClosed()) {

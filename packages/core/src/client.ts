@@ -2,14 +2,13 @@
 // memory cap spill to it, a batch whose attempt fails is handed to it at once (so flush() stays
 // fast in an outage), and a replay loop sends what it holds, oldest first, for as long as it
 // takes. Without a buffer it is the memory client of base-client.ts. With durability 'track',
-// a mirror (mirror.ts) also writes every tracked event to the buffer within a few milliseconds;
-// the runtime package passes it in (options.mirror), so that bundles without it carry none.
+// a mirror (mirror.ts) also writes every tracked event to the buffer within a few milliseconds.
 import { encodeBatch, takeBatch } from './batcher.js'
 import { MeterkitBase, type Batch } from './base-client.js'
 import type { BufferedEvent, EventBuffer } from './buffer.js'
 import { MeterkitBufferError } from './errors.js'
 import type { QueuedEvent } from './event.js'
-import type { ClaimingBuffer, Mirror } from './mirror.js'
+import { Mirror, type ClaimingBuffer } from './mirror.js'
 import { DEFAULTS, type MeterkitCoreOptions } from './options.js'
 import { backoffMs } from './retry.js'
 import type { MeterkitStats } from './stats.js'
@@ -38,10 +37,10 @@ export class Meterkit extends MeterkitBase {
     }
     if (durability === 'track') {
       const buffer = options.buffer
-      if (buffer?.appendClaimed === undefined || options.mirror === undefined) {
+      if (buffer?.appendClaimed === undefined) {
         throw new TypeError("durability 'track' needs a buffer that keeps events as they are tracked (Node: bufferDir)")
       }
-      this.#mirror = options.mirror({
+      this.#mirror = new Mirror({
         buffer: buffer as ClaimingBuffer,
         clock: options.clock ?? systemClock,
         timers: options.timers ?? systemTimers,

@@ -1,8 +1,8 @@
-// track()'s input, its cheap synchronous checks, and the queued event. serializeEvent checks the
-// event and writes its JSON at once, the compact path of browsers and edge runtimes; Node's
-// track() takes captureEvent (capture-event.ts), which writes it later. Either way the content
-// (and the collector's duplicate-vs-conflict verdict) never changes across retries. Full
-// validation is the collector's job; here we catch only programmer errors.
+// track()'s input, its cheap synchronous checks, and the queued event. track() captures the event
+// (a private copy of its properties, its id and time fixed) and proves it under the size limit;
+// the JSON is written once, later, when the event first joins a batch body or the disk buffer,
+// and then kept: the content (and the collector's duplicate-vs-conflict verdict) never changes
+// across retries. Full validation is the collector's job; here we catch only programmer errors.
 import {
   CONTROL_CHARACTERS,
   ID_PATTERN,
@@ -10,10 +10,11 @@ import {
   MAX_EVENT_BYTES,
   MAX_EVENT_NAME_LENGTH,
   MAX_ID_LENGTH,
+  utf8ByteLength,
 } from '@meterkit/protocol'
+import { CaptureError, UNIT_BOUND, captureProperties, capturedBound } from './capture.js'
 import { MeterkitValidationError } from './errors.js'
-import { formatTimestamp } from '@meterkit/protocol'
-import { readTimestamp } from './timestamp.js'
+import { formatTimestampFast, readTimestamp } from './timestamp.js'
 
 export interface TrackInput {
   event: string
@@ -42,42 +43,82 @@ export interface SerializedEvent {
 export type DiskState = 'none' | 'pending' | 'writing' | 'on_disk' | 'released'
 
 /**
- * An event in this process's memory, numbered in track() order (flush() waits by number), with
- * its JSON written at track() (serializeEvent) or, for a CapturedEvent (capture-event.ts, Node),
- * when it joins a batch. `render()` answers the JSON without keeping it, for a copy on disk of an
- * event still queued. `sizeBound` (exact once written) is what the queue counts, so its running
- * total never changes under it.
+ * An event in this process's memory, numbered in track() order (flush() waits by number). Its
+ * JSON is written when the event joins a batch (first use of `json` or `bytes`) and kept from
+ * then on, while the captured fields are let go; `render()` writes it without keeping it, for a
+ * copy on disk of an event still queued. `sizeBound` (exact if written at track()) is what the
+ * queue counts, so its running total never changes under it.
  */
 export class QueuedEvent implements SerializedEvent {
   /** The disk buffer's token for this event's claimed copy (durability 'track'). */
   token = 0
   disk: DiskState = 'none'
-  /** The JSON (empty while a CapturedEvent's is not written yet). */
-  protected text: string
-  /** Its UTF-8 size (-1 while not written). */
-  protected size: number
+  #json: string | undefined
+  /** Known once written (-1 before). */
+  #bytes: number
+  #event: string
+  #customerId: string
+  #timestampMs: number
+  #properties: Record<string, unknown> | undefined
+  #reservationId: string | undefined
 
-  constructor(readonly id: string, readonly seq: number, readonly sizeBound: number, json: string, bytes: number) {
-    this.text = json
-    this.size = bytes
+  constructor(
+    readonly id: string,
+    readonly seq: number,
+    readonly sizeBound: number,
+    event: string,
+    customerId: string,
+    timestampMs: number,
+    properties: Record<string, unknown> | undefined,
+    reservationId: string | undefined,
+  ) {
+    this.#json = undefined
+    this.#bytes = -1
+    this.#event = event
+    this.#customerId = customerId
+    this.#timestampMs = timestampMs
+    this.#properties = properties
+    this.#reservationId = reservationId
   }
 
   /** An event whose JSON is already written (read back, or serialized at track()). */
   static serialized(id: string, json: string, bytes: number, seq: number): QueuedEvent {
-    return new QueuedEvent(id, seq, bytes, json, bytes)
+    const event = new QueuedEvent(id, seq, bytes, '', '', 0, undefined, undefined)
+    event.#json = json
+    event.#bytes = bytes
+    return event
   }
 
   get json(): string {
-    return this.text
+    let json = this.#json
+    if (json === undefined) {
+      json = this.#json = this.render()
+      // The JSON holds them now.
+      this.#event = this.#customerId = ''
+      this.#properties = this.#reservationId = undefined
+    }
+    return json
   }
 
   get bytes(): number {
-    return this.size
+    if (this.#bytes < 0) void this.json
+    return this.#bytes
   }
 
-  /** The event's JSON, always the same text. */
+  /** The event's JSON, always the same text; kept only if `json` was asked for before. */
   render(): string {
-    return this.text
+    if (this.#json !== undefined) return this.#json
+    // The captured copy holds JSON values only: this cannot throw.
+    const json = JSON.stringify({
+      id: this.id,
+      event: this.#event,
+      customerId: this.#customerId,
+      timestamp: formatTimestampFast(this.#timestampMs),
+      properties: this.#properties,
+      reservationId: this.#reservationId,
+    })
+    this.#bytes = eventBytes(json)
+    return json
   }
 }
 
@@ -104,12 +145,7 @@ function findNonJson(value: unknown, path: string, depth: number): [string, stri
     case 'object': {
       if (value === null || depth > 32) return undefined // deeper: JSON.stringify finds cycles
       if (Array.isArray(value)) {
-        // Every element takes at least one byte and a comma: this many cannot fit in an event.
-        if (value.length >= MAX_EVENT_BYTES / 2) {
-          throw new MeterkitValidationError('event', `serialized size is over the ${MAX_EVENT_BYTES}-byte limit (${path} is an array of ${value.length} elements)`)
-        }
         for (let i = 0; i < value.length; i++) {
-          if (value[i] === undefined) continue // JSON writes holes and undefined as null
           const bad = findNonJson(value[i], `${path}[${i}]`, depth + 1)
           if (bad !== undefined) return bad
         }
@@ -135,12 +171,12 @@ const scratch = new Uint8Array(MAX_EVENT_BYTES + 4)
 const encoder = new TextEncoder()
 
 /** UTF-8 size of `json`, without allocating up to MAX_EVENT_BYTES. */
-export function eventBytes(json: string): number {
+function eventBytes(json: string): number {
   if (json.length <= MAX_EVENT_BYTES) {
     const { read, written } = encoder.encodeInto(json, scratch)
     if (read === json.length) return written
   }
-  return encoder.encode(json).length // too large: only for the error message
+  return utf8ByteLength(json) // too large: only for the error message
 }
 
 function timestampOf(input: TrackInput['timestamp'], nowMs: number): number {
@@ -156,15 +192,22 @@ function timestampOf(input: TrackInput['timestamp'], nowMs: number): number {
   return Math.trunc(ms)
 }
 
-export function tooLarge(bytes: number | string): MeterkitValidationError {
+/**
+ * The JSON envelope around the fields, at most: `{"id":"","event":"","customerId":"",
+ * "timestamp":"","properties":,"reservationId":""}` is 84 characters, a timestamp at most 27.
+ */
+const ENVELOPE_BOUND = 128
+
+function tooLarge(bytes: number | string): MeterkitValidationError {
   return new MeterkitValidationError('event', `serialized size ${bytes} bytes is over the ${MAX_EVENT_BYTES}-byte limit`)
 }
 
 /**
- * The checks every path makes before the properties: `event`, `customerId`, `reservationId`,
- * `id` and `properties` well-formed; answers the event's time in epoch milliseconds.
+ * Checks the event's shape and queues it: its id and timestamp are fixed and its properties
+ * copied now. Throws MeterkitValidationError for programmer errors only: missing or malformed
+ * `event`/`customerId`/`id`, non-JSON properties, an event over MAX_EVENT_BYTES serialized.
  */
-export function checkInput(input: TrackInput, nowMs: number): number {
+export function captureEvent(input: TrackInput, nowMs: number, newId: (nowMs: number) => string, seq: number): QueuedEvent {
   if (typeof input !== 'object' || input === null) {
     throw new MeterkitValidationError('event', 'track() takes an object { event, customerId, … }')
   }
@@ -183,47 +226,64 @@ export function checkInput(input: TrackInput, nowMs: number): number {
   const reservationId = input.reservationId
   if (reservationId !== undefined) checkName('reservationId', reservationId, MAX_ID_LENGTH)
   if (input.id !== undefined) checkName('id', input.id, MAX_ID_LENGTH)
-  const given: unknown = input.properties
-  if (given !== undefined && (typeof given !== 'object' || given === null || Array.isArray(given))) {
-    throw new MeterkitValidationError('properties', 'must be a plain JSON object')
+  const timestampMs = timestampOf(input.timestamp, nowMs)
+  let properties: Record<string, unknown> | undefined
+  let bound = ENVELOPE_BOUND + name.length + UNIT_BOUND * customerId.length + (reservationId?.length ?? 0)
+  if (input.properties !== undefined) {
+    const given: unknown = input.properties
+    if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+      throw new MeterkitValidationError('properties', 'must be a plain JSON object')
+    }
+    try {
+      properties = captureProperties(given)
+    } catch (err) {
+      if (!(err instanceof CaptureError)) {
+        throw new MeterkitValidationError('properties', `cannot be read (${(err as Error)?.message ?? String(err)})`)
+      }
+      if (err.kind === 'not_json') throw new MeterkitValidationError(err.path('properties'), err.rule)
+      if (err.kind === 'too_large') {
+        throw new MeterkitValidationError('event', `serialized size is over the ${MAX_EVENT_BYTES}-byte limit (${err.path('properties')} is ${err.rule})`)
+      }
+      return serializeNow(input, input.id ?? newId(nowMs), timestampMs, seq) // too deep to copy
+    }
+    bound += capturedBound()
   }
-  return timestampOf(input.timestamp, nowMs)
+  const id = input.id ?? newId(nowMs)
+  const event = new QueuedEvent(id, seq, bound + id.length, name, customerId, timestampMs, properties, reservationId)
+  if (bound + id.length > MAX_EVENT_BYTES) {
+    // Near the limit: the exact size decides, and the JSON written for it is kept.
+    const bytes = event.bytes
+    if (bytes > MAX_EVENT_BYTES) throw tooLarge(bytes)
+    return QueuedEvent.serialized(id, event.json, bytes, seq)
+  }
+  return event
 }
 
-/**
- * Checks and serializes an event at once, as a whole (serializeEvent, and captureEvent for
- * properties nested too deep to copy).
- */
-export function serializeNow(input: TrackInput, id: string, timestampMs: number, seq: number): QueuedEvent {
-  let bad: [string, string] | undefined
-  let json = ''
+/** The path for properties nested too deep to copy: checked and serialized at once, as a whole. */
+function serializeNow(input: TrackInput, id: string, timestampMs: number, seq: number): QueuedEvent {
+  const bad = findNonJson(input.properties, 'properties', 1)
+  if (bad !== undefined) throw new MeterkitValidationError(bad[0], bad[1])
+  let json: string
   try {
-    if (input.properties !== undefined) bad = findNonJson(input.properties, 'properties', 1)
-    if (bad === undefined) json = JSON.stringify({
+    json = JSON.stringify({
       id,
       event: input.event,
       customerId: input.customerId,
-      timestamp: formatTimestamp(timestampMs),
+      timestamp: formatTimestampFast(timestampMs),
       properties: input.properties,
       reservationId: input.reservationId,
     })
   } catch (err) {
-    if (err instanceof MeterkitValidationError) throw err
-    throw new MeterkitValidationError('properties', `cannot be serialized as JSON (${(err as Error)?.message ?? String(err)})`)
+    throw new MeterkitValidationError('properties', `cannot be serialized as JSON (${(err as Error).message})`)
   }
-  if (bad !== undefined) throw new MeterkitValidationError(bad[0], bad[1])
   const bytes = eventBytes(json)
   if (bytes > MAX_EVENT_BYTES) throw tooLarge(bytes)
   return QueuedEvent.serialized(id, json, bytes, seq)
 }
 
-/**
- * Checks an event and serializes it at once, as a whole: the exact path, and the default of
- * MeterkitCoreOptions.capture. Smaller than captureEvent (capture-event.ts: no copy, no bound);
- * captureEvent is faster, and Node passes it.
- */
+/** Checks and serializes an event at once (captureEvent, then its JSON). */
 export function serializeEvent(input: TrackInput, nowMs: number, newId: (nowMs: number) => string, seq: number): QueuedEvent {
-  const timestampMs = checkInput(input, nowMs)
-  if (input.properties instanceof Date) throw new MeterkitValidationError('properties', 'must be a plain JSON object')
-  return serializeNow(input, input.id ?? newId(nowMs), timestampMs, seq)
+  const event = captureEvent(input, nowMs, newId, seq)
+  void event.json
+  return event
 }

@@ -3,9 +3,8 @@
 // The layout is the uuid package's v7 with a 32-bit counter: monotonic within a millisecond.
 // Random bytes come from a pool refilled 64 KiB at a time: one crypto.getRandomValues() call
 // costs microseconds on some machines, far more than the rest of track(). The id is built by one
-// String.fromCharCode call in uuidV7 (Node's default): a flat 36-byte string, where concatenating
-// pieces would leave a tree of intermediate strings in every queued event (and take three times
-// as long); browsers and edge runtimes take uuidV7Compact, a third of the code.
+// String.fromCharCode call: a flat 36-byte string, where concatenating pieces would leave a tree
+// of intermediate strings in every queued event (and take three times as long).
 
 const POOL_BYTES = 65_536
 const pool = new Uint8Array(POOL_BYTES)
@@ -14,16 +13,10 @@ let offset = POOL_BYTES
 let lastMs = -Infinity
 let seq = 0
 
-const HEX = '0123456789abcdef'
-/** Character codes of the hex digits (built only where uuidV7 is bundled). */
-const DIGITS = /* @__PURE__ */ charCodes(HEX)
+/** Character codes of the hex digits. */
+const DIGITS = new Uint8Array(16)
+for (let i = 0; i < 16; i++) DIGITS[i] = '0123456789abcdef'.charCodeAt(i)
 const DASH = 0x2d
-
-function charCodes(text: string): Uint8Array {
-  const codes = new Uint8Array(text.length)
-  for (let i = 0; i < text.length; i++) codes[i] = text.charCodeAt(i)
-  return codes
-}
 
 /**
  * The UUIDv7 of a millisecond, a counter and 16 random bytes from `at` in `random` (only bytes
@@ -48,23 +41,7 @@ export function uuidV7(ms: number, counter: number, random: Uint8Array, at = 0):
   )
 }
 
-/** The same UUIDv7 as uuidV7, built by concatenation: a third of its code, three times as slow. */
-export function uuidV7Compact(ms: number, counter: number, random: Uint8Array, at = 0): string {
-  const bytes = [
-    ms / 0x10000000000, ms / 0x100000000, ms / 0x1000000, ms / 0x10000, ms / 0x100, ms,
-    0x70 | ((counter >>> 28) & 0x0f), counter >>> 20, 0x80 | ((counter >>> 14) & 0x3f), counter >>> 6,
-    ((counter << 2) & 0xff) | (random[at + 10]! & 0x03), random[at + 11]!, random[at + 12]!, random[at + 13]!, random[at + 14]!, random[at + 15]!,
-  ]
-  let out = ''
-  for (let i = 0; i < 16; i++) {
-    const b = bytes[i]! & 0xff
-    out += (i === 4 || i === 6 || i === 8 || i === 10 ? '-' : '') + HEX[b >>> 4] + HEX[b & 15]
-  }
-  return out
-}
-
-/** Takes 16 random bytes from the pool and steps the counter; answers where the bytes start. */
-function draw(nowMs: number): number {
+export function newEventId(nowMs: number = Date.now()): string {
   if (offset + 16 > POOL_BYTES) {
     crypto.getRandomValues(pool)
     offset = 0
@@ -78,17 +55,5 @@ function draw(nowMs: number): number {
     seq = (seq + 1) | 0
     if (seq === 0) lastMs++
   }
-  return at
-}
-
-/** A new event id (the default of generateId; browsers and edge runtimes). */
-export function newEventId(nowMs: number = Date.now()): string {
-  const at = draw(nowMs)
-  return uuidV7Compact(lastMs, seq, pool, at)
-}
-
-/** A new event id, as newEventId but built by uuidV7: Node's default, for track()'s speed. */
-export function newEventIdFast(nowMs: number = Date.now()): string {
-  const at = draw(nowMs)
   return uuidV7(lastMs, seq, pool, at)
 }

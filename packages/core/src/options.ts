@@ -1,8 +1,6 @@
 // The client's options (CONTRACT §2) and their defaults, shared by every runtime package.
 import type { EventBuffer } from './buffer.js'
 import type { DropHandler, ErrorHandler } from './delivery.js'
-import type { QueuedEvent, TrackInput } from './event.js'
-import type { Mirror, MirrorOptions } from './mirror.js'
 import type { Clock, Timers } from './time.js'
 import type { Transport } from './transport.js'
 
@@ -17,12 +15,6 @@ export interface MeterkitCoreOptions {
    * a buffer that offers appendClaimed (the Node disk buffer).
    */
   durability?: Durability
-  /**
-   * With durability `track`: makes the mirror that writes tracked events to the buffer (Node
-   * passes `(o) => new Mirror(o)`; other runtimes cannot use `track`, and their bundles leave
-   * mirror.ts out). Internal: not an option of the runtime packages.
-   */
-  mirror?: (options: MirrorOptions) => Mirror
   /** With durability `track`: the longest an event waits for its group append (default 5). */
   durabilityWindowMs?: number
   /** Events per batch (default 100, at most MAX_BATCH_EVENTS). */
@@ -43,11 +35,6 @@ export interface MeterkitCoreOptions {
   timers?: Timers
   /** Uniform in [0, 1): the backoff jitter. */
   random?: () => number
-  /**
-   * How track() checks and takes over an event (default serializeEvent: serialized at once).
-   * Node passes captureEvent, faster but larger. Internal: not an option of the runtime packages.
-   */
-  capture?: (input: TrackInput, nowMs: number, newId: (nowMs: number) => string, seq: number) => QueuedEvent
   /** Event id generator (default UUIDv7 at the clock's time). */
   generateId?: (nowMs: number) => string
 }

@@ -31,7 +31,7 @@ export function readTimestamp(text: string): number | undefined {
 /** The formatted second (`2026-11-25T10:00:00.`) of the last timestamp, reused within that second. */
 let cachedSecond = Number.NaN
 let cachedPrefix = ''
-const MAX_FAST_MS = /* @__PURE__ */ Date.UTC(9999, 11, 31, 23, 59, 59, 999)
+const MAX_FAST_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999)
 
 /** What toISOString() answers for `ms`, cheaply for successive times: at most 27 characters. */
 export function formatTimestampFast(ms: number): string {

@@ -7,7 +7,6 @@ declare function clearInterval(handle: unknown): void
 declare function queueMicrotask(callback: () => void): void
 declare const crypto: { getRandomValues<T extends Uint8Array>(array: T): T }
 declare class TextEncoder {
-  encode(source: string): Uint8Array
   encodeInto(source: string, destination: Uint8Array): { read: number; written: number }
 }
 declare interface AbortSignal {

@@ -7,7 +7,7 @@ import {
 } from '@meterkit/core'
 import { runtimeWaitUntil, type WaitUntil } from './wait-until.js'
 
-export interface MeterkitOptions extends Omit<MeterkitCoreOptions, 'transport' | 'buffer' | 'mirror' | 'capture'> {
+export interface MeterkitOptions extends Omit<MeterkitCoreOptions, 'transport' | 'buffer'> {
   /** Collector base URL, e.g. https://meter.example.com */
   endpoint: string
   /** Secret key (`mk_sec_…`), from the function's environment. */

@@ -1,14 +1,14 @@
 // @meterkit/node: the Meterkit client for Node.js. Core does queueing, batching and retries;
 // this package wires in the undici transport, the disk buffer and signal handling.
 import {
-  type CallContext, Meterkit as CoreMeterkit, MeterkitBufferError, Mirror, captureEvent, newEventIdFast, type MeterkitCoreOptions, type Release, type Reservation, type ReserveInput,
+  type CallContext, Meterkit as CoreMeterkit, MeterkitBufferError, type MeterkitCoreOptions, type Release, type Reservation, type ReserveInput,
   releaseCredits, reserveCredits, systemClock, systemTimers,
 } from '@meterkit/core'
 import type { Dispatcher } from 'undici'
 import { DiskBuffer } from './disk-buffer/index.js'
 import { UndiciTransport } from './undici-transport.js'
 
-export interface MeterkitOptions extends Omit<MeterkitCoreOptions, 'transport' | 'buffer' | 'mirror' | 'capture'> {
+export interface MeterkitOptions extends Omit<MeterkitCoreOptions, 'transport' | 'buffer'> {
   /** Collector base URL, e.g. http://127.0.0.1:8790 */
   endpoint: string
   /** Secret key (`mk_sec_…`). */
@@ -45,7 +45,7 @@ export class Meterkit extends CoreMeterkit {
             }
           },
         })
-    super({ generateId: newEventIdFast, ...core, transport, buffer, capture: captureEvent, mirror: (o) => new Mirror(o) })
+    super({ ...core, transport, buffer })
     this.#api = { transport, clock: core.clock ?? systemClock, timers: core.timers ?? systemTimers, random: core.random ?? Math.random }
   }
 
