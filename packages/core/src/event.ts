@@ -44,17 +44,14 @@ export type DiskState = 'none' | 'pending' | 'writing' | 'on_disk' | 'released'
 
 /**
  * An event in this process's memory, numbered in track() order (flush() waits by number). Its
- * JSON is written when the event joins a batch (first use of `json` or `bytes`) and kept from
- * then on, while the captured fields are let go; `render()` writes it without keeping it, for a
- * copy on disk of an event still queued. `sizeBound` (exact if written at track()) is what the
- * queue counts, so its running total never changes under it.
+ * JSON is written on first use of `json` or `bytes`; `sizeBound` (exact once written at track())
+ * is what the queue counts, so its running total never changes under it.
  */
 export class QueuedEvent implements SerializedEvent {
   /** The disk buffer's token for this event's claimed copy (durability 'track'). */
   token = 0
   disk: DiskState = 'none'
   #json: string | undefined
-  /** Known once written (-1 before). */
   #bytes: number
   #event: string
   #customerId: string
@@ -73,7 +70,7 @@ export class QueuedEvent implements SerializedEvent {
     reservationId: string | undefined,
   ) {
     this.#json = undefined
-    this.#bytes = -1
+    this.#bytes = 0
     this.#event = event
     this.#customerId = customerId
     this.#timestampMs = timestampMs
@@ -90,24 +87,16 @@ export class QueuedEvent implements SerializedEvent {
   }
 
   get json(): string {
-    let json = this.#json
-    if (json === undefined) {
-      json = this.#json = this.render()
-      // The JSON holds them now.
-      this.#event = this.#customerId = ''
-      this.#properties = this.#reservationId = undefined
-    }
-    return json
+    if (this.#json === undefined) this.#write()
+    return this.#json!
   }
 
   get bytes(): number {
-    if (this.#bytes < 0) void this.json
+    if (this.#json === undefined) this.#write()
     return this.#bytes
   }
 
-  /** The event's JSON, always the same text; kept only if `json` was asked for before. */
-  render(): string {
-    if (this.#json !== undefined) return this.#json
+  #write(): void {
     // The captured copy holds JSON values only: this cannot throw.
     const json = JSON.stringify({
       id: this.id,
@@ -117,13 +106,14 @@ export class QueuedEvent implements SerializedEvent {
       properties: this.#properties,
       reservationId: this.#reservationId,
     })
+    this.#json = json
     this.#bytes = eventBytes(json)
-    return json
+    this.#properties = undefined // the JSON holds it now
   }
 }
 
 /** The last event name that passed its check: most calls repeat it, and the test is a regex. */
-let checkedName: string | undefined
+let checkedName = ''
 
 function checkName(field: string, value: unknown, max: number): void {
   if (typeof value !== 'string') {

@@ -3,7 +3,7 @@
 // transport, buffer, clock and timers.
 export { Meterkit } from './client.js'
 export { MeterkitBase } from './base-client.js'
-export { DEFAULTS, type Durability, type MeterkitCoreOptions } from './options.js'
+export { DEFAULTS, type MeterkitCoreOptions } from './options.js'
 export type { TrackInput, SerializedEvent } from './event.js'
 export { captureEvent, serializeEvent, QueuedEvent } from './event.js'
 export type { MeterkitStats } from './stats.js'

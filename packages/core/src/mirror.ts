@@ -2,10 +2,9 @@
 // group appends at most `windowMs` apart (the first after a quiet spell at once), so a crash
 // loses at most the events of the last window and of the append under way. Memory still sends
 // them; once the memory path settles an event, its claimed copy is acknowledged, or never
-// written if its group has not gone yet. Event JSON is written here or in the batcher, never in
-// track().
+// written if its group has not gone yet. The JSON of an event is written here, off track().
 import type { EventBuffer } from './buffer.js'
-import type { QueuedEvent, SerializedEvent } from './event.js'
+import type { QueuedEvent } from './event.js'
 import type { Clock, Timers } from './time.js'
 
 export type ClaimingBuffer = EventBuffer & Required<Pick<EventBuffer, 'appendClaimed'>>
@@ -149,14 +148,11 @@ export class Mirror {
     if (group.length === 0) return
     this.#writing = group
     this.#lastWriteAt = this.#o.clock.now()
-    // Records of the events' JSON, not kept by events still queued: they are written again when
-    // they join a batch (the same text), which costs less than holding it in memory meanwhile.
-    const records: SerializedEvent[] = group.map((e) => ({ id: e.id, json: e.render(), bytes: e.bytes }))
     let refused: ReadonlySet<unknown> | undefined
     let token = 0
     let failed = false
     try {
-      const result = await this.#o.buffer.appendClaimed(records)
+      const result = await this.#o.buffer.appendClaimed(group)
       token = result.token
       if (result.refused.length > 0) refused = new Set(result.refused)
     } catch (err) {
@@ -164,9 +160,8 @@ export class Mirror {
       this.#o.onFailure('write', err)
     }
     let acks: QueuedEvent[] | undefined
-    for (let i = 0; i < group.length; i++) {
-      const event = group[i]!
-      const stored = !failed && refused?.has(records[i]) !== true
+    for (const event of group) {
+      const stored = !failed && refused?.has(event) !== true
       if (stored) event.token = token
       if (event.disk === 'released') {
         if (stored) (acks ??= []).push(event)

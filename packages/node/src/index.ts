@@ -15,7 +15,7 @@ export interface MeterkitOptions extends Omit<MeterkitCoreOptions, 'transport' |
   apiKey: string
   /** Per request, body read included (default 10000). */
   timeoutMs?: number
-  /** Folder for the disk buffer; unset = memory only. One process per folder. See `durability`. */
+  /** Folder for the disk buffer; unset = memory only. One process per folder. */
   bufferDir?: string
   /** Disk buffer size cap (default 256 MiB). */
   maxBufferBytes?: number
@@ -73,7 +73,6 @@ export {
   MeterkitDeliveryError,
   MeterkitBufferError,
   type DropReason,
-  type Durability,
   type MeterkitStats,
   type TrackInput,
   type ReserveInput,
