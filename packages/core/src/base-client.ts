@@ -5,7 +5,7 @@
 import { bodyBytes, batchLimits, takeBatch, type BatchLimits } from './batcher.js'
 import { Delivery } from './delivery.js'
 import { MeterkitDeliveryError } from './errors.js'
-import { QueuedEvent, captureEvent, type TrackInput } from './event.js'
+import { QueuedEvent, serializeEvent, type TrackInput } from './event.js'
 import { newEventId } from './ids.js'
 import { EventQueue } from './queue.js'
 import { backoffMs, type AttemptOutcome } from './retry.js'
@@ -14,23 +14,16 @@ import { sleep, systemClock, systemTimers, type Clock, type Sleep, type Timers }
 import type { Transport } from './transport.js'
 import { DEFAULTS, type MeterkitCoreOptions } from './options.js'
 
-/**
- * Events that leave the queue together; `settled` once their fate is decided and counted.
- * `spill`: bound for the buffer as ordinary records, so durable only once appended (with
- * durability 'track', the other batches' events are on disk as soon as the mirror wrote them).
- */
+/** Events that leave the queue together; `settled` once their fate is decided and counted. */
 export interface Batch {
   readonly events: QueuedEvent[]
   readonly minSeq: number
   settled: boolean
   appending: boolean
-  spill: boolean
 }
 
 interface Waiter {
   target: number
-  /** Resolved by events on disk too, not only by settled ones (flush() with durability 'track'). */
-  durable: boolean
   resolve: () => void
 }
 
@@ -82,7 +75,7 @@ export class MeterkitBase {
    * and throws only MeterkitValidationError, for programmer errors.
    */
   track(input: TrackInput): string {
-    const event = captureEvent(input, this.#clock.now(), this.#newId, this.#seq + 1)
+    const event = serializeEvent(input, this.#clock.now(), this.#newId, this.#seq + 1)
     this.#seq++
     this.counters.tracked++
     if (this.isClosed()) {
@@ -91,7 +84,6 @@ export class MeterkitBase {
       this.overflow(event)
     } else {
       this.queue.push(event)
-      this.enqueued(event)
       if (this.queue.length >= this.limits.maxEvents || this.#queueBodyBytes() >= this.limits.maxBytes) this.#schedulePump()
       else if (this.#intervalTimer === undefined) this.#armInterval()
     }
@@ -103,17 +95,12 @@ export class MeterkitBase {
    * durably in the buffer, or given up through onDrop. Never rejects.
    */
   flush(): Promise<void> {
-    return this.#settledOrDurable(true)
-  }
-
-  /** Resolves once every event tracked so far is settled (or, if `durable`, settled or on disk). */
-  #settledOrDurable(durable: boolean): Promise<void> {
     const target = this.#seq
-    if (this.#isDone(target, durable)) return Promise.resolve()
+    if (this.#isSettled(target)) return Promise.resolve()
     if (target > this.#drainUpTo) this.#drainUpTo = target
     this.#pump()
     return new Promise((resolve) => {
-      this.#waiters.push({ target, durable, resolve })
+      this.#waiters.push({ target, resolve })
       if (this.#releaseKeepAlive === undefined && this.#timers.keepAlive !== undefined) {
         this.#releaseKeepAlive = this.#timers.keepAlive()
       }
@@ -146,17 +133,6 @@ export class MeterkitBase {
   }
 
   // --- hooks for a buffer ------------------------------------------------------------------------
-
-  /** An event just queued in memory (durability 'track': the mirror writes it to disk). */
-  protected enqueued(_event: QueuedEvent): void {}
-
-  /** The memory path settled these events: answered, given up, or stored in the buffer. */
-  protected released(_events: readonly QueuedEvent[]): void {}
-
-  /** Whether every queued or batched event numbered up to `target` is on disk (durability 'track'). */
-  protected durableThrough(_target: number): boolean {
-    return false
-  }
 
   /** An event tracked past the memory cap: dropped here, spilled to the buffer with one. */
   protected overflow(event: QueuedEvent): void {
@@ -223,10 +199,10 @@ export class MeterkitBase {
     if (this.queue.length > 0 && this.#intervalTimer === undefined && !this.isClosed()) this.#armInterval()
   }
 
-  protected addBatch(events: QueuedEvent[], spill = false): Batch {
+  protected addBatch(events: QueuedEvent[]): Batch {
     let minSeq = Infinity
     for (const e of events) if (e.seq < minSeq) minSeq = e.seq
-    const batch: Batch = { events, minSeq, settled: false, appending: false, spill }
+    const batch: Batch = { events, minSeq, settled: false, appending: false }
     this.#live.add(batch)
     this.#liveEvents += events.length
     return batch
@@ -258,13 +234,11 @@ export class MeterkitBase {
       if (batch.settled) return // taken over by shutdown()
       if (outcome.kind === 'results') {
         this.settle(batch)
-        this.released(batch.events)
         this.delivery.applyResults(batch.events, outcome.results)
         return
       }
       if (outcome.kind === 'fatal') {
         this.settle(batch)
-        this.released(batch.events)
         this.reportFailure(outcome, batch.events.length, 'the collector refused the request; not retried')
         this.delivery.drop(batch.events, 'request_rejected')
         return
@@ -272,14 +246,13 @@ export class MeterkitBase {
       if (outcome.kind === 'split') {
         if (batch.events.length === 1) {
           this.settle(batch)
-          this.released(batch.events)
           this.delivery.drop(batch.events, 'event_too_large')
           return
         }
         // Children are registered before the parent settles, so no flush() resolves in between.
         const mid = Math.ceil(batch.events.length / 2)
-        const first = this.addBatch(batch.events.slice(0, mid), batch.spill)
-        const second = this.addBatch(batch.events.slice(mid), batch.spill)
+        const first = this.addBatch(batch.events.slice(0, mid))
+        const second = this.addBatch(batch.events.slice(mid))
         this.settle(batch)
         await this.runBatch(first)
         await this.runBatch(second)
@@ -291,7 +264,6 @@ export class MeterkitBase {
       if (outcome.retryAfterMs === undefined) attempt++
       if (attempt > this.#maxRetries) {
         this.settle(batch)
-        this.released(batch.events)
         this.delivery.drop(batch.events, 'retries_exhausted')
         return
       }
@@ -321,22 +293,11 @@ export class MeterkitBase {
     return true
   }
 
-  /** Settled, or on disk: the mirror holds every queued or batched event, spills aside. */
-  #isDurable(target: number): boolean {
-    if (!this.durableThrough(target)) return false
-    for (const batch of this.#live) if (batch.spill && batch.minSeq <= target) return false
-    return true
-  }
-
-  #isDone(target: number, durable: boolean): boolean {
-    return this.#isSettled(target) || (durable && this.#isDurable(target))
-  }
-
   protected checkWaiters(): void {
     if (this.#waiters.length === 0) return
     const waiting: Waiter[] = []
     for (const w of this.#waiters) {
-      if (this.#isDone(w.target, w.durable)) w.resolve()
+      if (this.#isSettled(w.target)) w.resolve()
       else waiting.push(w)
     }
     this.#waiters = waiting
@@ -356,15 +317,9 @@ export class MeterkitBase {
       this.#intervalTimer = undefined
     }
     const deadline = sleep(this.#timers, timeoutMs)
-    // Delivered (or in the buffer after a failed attempt), not merely on disk: shutdown() sends.
-    await Promise.race([this.#settledOrDurable(false), deadline.promise])
+    await Promise.race([this.flush(), deadline.promise])
     deadline.cancel()
     this.#state = 'closed'
-    if (this.#intervalTimer !== undefined) {
-      // Armed again by a pump while closing, with every request slot taken.
-      this.#timers.clearTimeout(this.#intervalTimer)
-      this.#intervalTimer = undefined
-    }
 
     // Whatever is not decided yet (except batches being appended) leaves as one last batch,
     // registered before the others settle so that a pending flush() cannot resolve early.
@@ -376,7 +331,6 @@ export class MeterkitBase {
     for (const s of this.#sleeps) s.cancel()
     if (last !== undefined && !(await this.persist(last))) {
       this.settle(last)
-      this.released(last.events)
       this.delivery.drop(last.events, 'shutdown')
     }
     try {

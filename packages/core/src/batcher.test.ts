@@ -7,7 +7,7 @@ import { EventQueue } from './queue.js'
 
 function eventOf(seq: number, pad: number): QueuedEvent {
   const json = JSON.stringify({ id: `e${seq}`, event: 'x', customerId: 'c', timestamp: 't', properties: { p: 'é'.repeat(pad) } })
-  return QueuedEvent.serialized(`e${seq}`, json, new TextEncoder().encode(json).length, seq)
+  return new QueuedEvent(`e${seq}`, json, new TextEncoder().encode(json).length, seq)
 }
 
 describe('takeBatch', () => {

@@ -18,18 +18,11 @@ export interface EventBuffer {
    * being left: its asynchronous writes are abandoned). False when it cannot; optional.
    */
   appendNow?(events: readonly SerializedEvent[]): boolean
-  /**
-   * Stores events durably like append(), claimed by the caller, who is also sending them from
-   * memory: read() never hands them out, and the caller acks them, as BufferedEvents with the
-   * answered token, once settled. What is left unacknowledged is replayed after a restart.
-   * Optional: durability 'track' needs it.
-   */
-  appendClaimed?(events: readonly SerializedEvent[]): Promise<{ refused: SerializedEvent[]; token: number }>
   /** The next events not yet handed out, oldest first, within the limits; empty when none. */
   read(maxEvents: number, maxBytes: number): Promise<BufferedEvent[]>
   /** Forgets events that are settled (acknowledged, rejected or dropped). */
   ack(events: readonly BufferedEvent[]): Promise<void>
-  /** Events now held: handed out, claimed or neither. */
+  /** Events now held, handed out or not. */
   readonly size: number
   close(): Promise<void>
 }

@@ -1,23 +1,18 @@
 // The Meterkit client with a durable buffer (Node: files; browsers: IndexedDB): events past the
 // memory cap spill to it, a batch whose attempt fails is handed to it at once (so flush() stays
 // fast in an outage), and a replay loop sends what it holds, oldest first, for as long as it
-// takes. Without a buffer it is the memory client of base-client.ts. With durability 'track',
-// a mirror (mirror.ts) also writes every tracked event to the buffer within a few milliseconds.
+// takes. Without a buffer it is the memory client of base-client.ts.
 import { encodeBatch, takeBatch } from './batcher.js'
 import { MeterkitBase, type Batch } from './base-client.js'
 import type { BufferedEvent, EventBuffer } from './buffer.js'
 import { MeterkitBufferError } from './errors.js'
 import type { QueuedEvent } from './event.js'
-import { Mirror, type ClaimingBuffer } from './mirror.js'
-import { DEFAULTS, type MeterkitCoreOptions } from './options.js'
+import type { MeterkitCoreOptions } from './options.js'
 import { backoffMs } from './retry.js'
 import type { MeterkitStats } from './stats.js'
-import { systemClock, systemTimers } from './time.js'
 
 export class Meterkit extends MeterkitBase {
   readonly #buffer: EventBuffer | undefined
-  /** Durability 'track' only. */
-  readonly #mirror: Mirror | undefined
   /** Events past the memory cap, gathered in one batch until the next microtask appends it. */
   #spill: Batch | undefined
   readonly #appends = new Set<Promise<unknown>>()
@@ -31,56 +26,11 @@ export class Meterkit extends MeterkitBase {
   constructor(options: MeterkitCoreOptions) {
     super(options)
     this.#buffer = options.buffer
-    const durability = options.durability ?? DEFAULTS.durability
-    if (durability !== 'flush' && durability !== 'track') {
-      throw new TypeError(`durability must be 'flush' or 'track', not ${JSON.stringify(durability)}`)
-    }
-    if (durability === 'track') {
-      const buffer = options.buffer
-      if (buffer?.appendClaimed === undefined) {
-        throw new TypeError("durability 'track' needs a buffer that keeps events as they are tracked (Node: bufferDir)")
-      }
-      this.#mirror = new Mirror({
-        buffer: buffer as ClaimingBuffer,
-        clock: options.clock ?? systemClock,
-        timers: options.timers ?? systemTimers,
-        windowMs: Math.max(0, options.durabilityWindowMs ?? DEFAULTS.durabilityWindowMs),
-        onWritten: () => this.checkWaiters(),
-        onFailure: (operation, err) => this.#bufferError(operation, err),
-        onRefused: (count) =>
-          this.delivery.error(new MeterkitBufferError('buffer_full', `the disk buffer is full: ${count} tracked events are in memory only, sent as usual`)),
-      })
-    }
     this.#replayDone = this.#buffer === undefined ? Promise.resolve() : this.#replayLoop(this.#buffer)
   }
 
-  /**
-   * `buffered` counts the events waiting in the buffer; claimed copies of events still handled
-   * by memory are not among them until shutdown leaves them on disk for the next process.
-   */
   override stats(): MeterkitStats {
-    return { ...super.stats(), buffered: (this.#buffer?.size ?? 0) - (this.#mirror?.claimed ?? 0) }
-  }
-
-  /**
-   * With durability 'track', resolves once every event tracked before the call is acknowledged
-   * or on disk (the group append is started at once); otherwise as MeterkitBase.flush().
-   */
-  override flush(): Promise<void> {
-    this.#mirror?.writeNow()
-    return super.flush()
-  }
-
-  protected override enqueued(event: QueuedEvent): void {
-    this.#mirror?.add(event)
-  }
-
-  protected override released(events: readonly QueuedEvent[]): void {
-    this.#mirror?.release(events)
-  }
-
-  protected override durableThrough(target: number): boolean {
-    return this.#mirror?.durableThrough(target) ?? false
+    return { ...super.stats(), buffered: this.#buffer?.size ?? 0 }
   }
 
   /**
@@ -121,7 +71,7 @@ export class Meterkit extends MeterkitBase {
   protected override overflow(event: QueuedEvent): void {
     if (this.#buffer === undefined) return super.overflow(event)
     if (this.#spill !== undefined) return this.addToBatch(this.#spill, event)
-    const batch = (this.#spill = this.addBatch([event], true))
+    const batch = (this.#spill = this.addBatch([event]))
     queueMicrotask(() => {
       this.#spill = undefined
       void this.#handToBuffer(batch).then((ok) => {
@@ -135,26 +85,11 @@ export class Meterkit extends MeterkitBase {
     return this.#handToBuffer(batch)
   }
 
-  protected override async persist(batch: Batch): Promise<boolean> {
-    const mirror = this.#mirror
-    if (mirror === undefined) return this.#handToBuffer(batch)
-    // Claimed copies on disk stay as they are, for the next process; the rest is appended.
-    await mirror.stop()
-    const fresh = batch.events.filter((e) => e.disk !== 'on_disk')
-    if (fresh.length === batch.events.length) return this.#handToBuffer(batch)
-    // Registered before the batch settles, so that a pending flush() cannot resolve early.
-    const rest = fresh.length > 0 ? this.addBatch(fresh, true) : undefined
-    this.settle(batch)
-    if (rest !== undefined && !(await this.#handToBuffer(rest))) {
-      this.settle(rest)
-      this.released(rest.events)
-      this.delivery.drop(rest.events, 'shutdown')
-    }
-    return true
+  protected override persist(batch: Batch): Promise<boolean> {
+    return this.#handToBuffer(batch)
   }
 
   protected override async closeBuffer(): Promise<void> {
-    await this.#mirror?.stop()
     this.#wakeReplay()
     await Promise.allSettled([...this.#appends])
     await this.#replayDone
@@ -164,7 +99,6 @@ export class Meterkit extends MeterkitBase {
     } catch (err) {
       this.#bufferError('close', err)
     }
-    this.#mirror?.letGo()
   }
 
   /** Appends a batch to the buffer; answers false (batch still ours) if the buffer failed. */
@@ -172,22 +106,16 @@ export class Meterkit extends MeterkitBase {
     const buffer = this.#buffer
     if (buffer === undefined || batch.settled) return batch.settled
     batch.appending = true
-    // Ordinary records now: durable once this append ends, and no claimed copy is started for them.
-    const wasSpill = batch.spill
-    batch.spill = true
-    this.#mirror?.detach(batch.events)
     const append = buffer.append(batch.events)
     this.#appends.add(append)
     try {
       const { refused } = await append
       this.settle(batch)
-      this.released(batch.events)
       this.delivery.drop(refused, 'buffer_full')
       this.#wakeReplay()
       return true
     } catch (err) {
       batch.appending = false
-      batch.spill = wasSpill
       this.#bufferError('write', err)
       return false
     } finally {

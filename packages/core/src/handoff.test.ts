@@ -62,7 +62,7 @@ describe('handOff', () => {
       keptNow = 0
       appendNow(events: readonly SerializedEvent[]): boolean {
         this.keptNow += events.length
-        ;(this as unknown as { held: object[] }).held.push(...events.map((e) => ({ id: e.id, json: e.json, bytes: e.bytes, token: 0 })))
+        ;(this as unknown as { held: object[] }).held.push(...events.map((e) => ({ ...e, token: 0 })))
         return true
       }
     }

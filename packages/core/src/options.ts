@@ -8,15 +8,6 @@ export interface MeterkitCoreOptions {
   transport: Transport
   /** Durable buffer; without one, undeliverable events are dropped through onDrop. */
   buffer?: EventBuffer
-  /**
-   * When tracked events reach the buffer. `flush` (default): when a batch's first attempt fails,
-   * past the memory cap, and at shutdown. `track`: besides, every tracked event within
-   * `durabilityWindowMs`, in group appends, so a crash loses at most that window. `track` needs
-   * a buffer that offers appendClaimed (the Node disk buffer).
-   */
-  durability?: Durability
-  /** With durability `track`: the longest an event waits for its group append (default 5). */
-  durabilityWindowMs?: number
   /** Events per batch (default 100, at most MAX_BATCH_EVENTS). */
   flushAt?: number
   /** Longest time an event waits in memory before its batch is sent (default 5000). */
@@ -39,11 +30,7 @@ export interface MeterkitCoreOptions {
   generateId?: (nowMs: number) => string
 }
 
-export type Durability = 'flush' | 'track'
-
 export const DEFAULTS = {
-  durability: 'flush',
-  durabilityWindowMs: 5,
   flushAt: 100,
   flushIntervalMs: 5000,
   maxBatchBytes: 512 * 1024,

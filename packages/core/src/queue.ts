@@ -1,12 +1,11 @@
-// The memory queue: a FIFO of events with a running total of their size bounds (exact for events
-// already serialized). An array with a moving head, compacted now and then, so push and shift
-// are O(1) amortized.
+// The memory queue: a FIFO of serialized events with a running byte count. An array with a
+// moving head, compacted now and then, so push and shift are O(1) amortized.
 import type { QueuedEvent } from './event.js'
 
 export class EventQueue {
   #items: (QueuedEvent | undefined)[] = []
   #head = 0
-  /** Sum of the queued events' size bounds: at least their serialized bytes. */
+  /** Sum of the queued events' serialized bytes. */
   bytes = 0
 
   get length(): number {
@@ -15,7 +14,7 @@ export class EventQueue {
 
   push(event: QueuedEvent): void {
     this.#items.push(event)
-    this.bytes += event.sizeBound
+    this.bytes += event.bytes
   }
 
   peek(): QueuedEvent | undefined {
@@ -26,7 +25,7 @@ export class EventQueue {
     if (this.#head >= this.#items.length) return undefined
     const event = this.#items[this.#head]!
     this.#items[this.#head++] = undefined
-    this.bytes -= event.sizeBound
+    this.bytes -= event.bytes
     if (this.#head === this.#items.length) {
       this.#items = []
       this.#head = 0

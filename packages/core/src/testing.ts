@@ -146,65 +146,34 @@ function errorJson(code: string): string {
   return JSON.stringify({ error: { code, message: code } })
 }
 
-/**
- * An EventBuffer in memory (no durability): for testing the client's buffer path. `replayable()`
- * answers what a process starting after a crash would replay: every record not acknowledged.
- */
+/** An EventBuffer in memory (no durability): for testing the client's buffer path. */
 export class MemoryBuffer implements EventBuffer {
   private readonly held: BufferedEvent[] = []
   private cursor = 0
   private acked = new Set<BufferedEvent>()
-  /** Claimed appends by token: the records, and how many are still unacknowledged. */
-  private readonly claims = new Map<number, { events: BufferedEvent[]; open: number }>()
-  private nextToken = 1
   appended = 0
-  /** Events stored by appendClaimed, and its calls. */
-  claimedAppended = 0
-  claimedAppends = 0
   /** Refuse appends past this many events held. */
   capEvents = Infinity
-  /** Make the next append (of either kind) fail. */
+  /** Make the next append fail. */
   failNextAppend = false
-  /** Hold every ordinary / claimed append until this promise resolves. */
-  appendGate: Promise<void> | undefined
-  claimGate: Promise<void> | undefined
 
   get size(): number {
-    let claimed = 0
-    for (const c of this.claims.values()) claimed += c.open
-    return this.held.length - this.acked.size + claimed
+    return this.held.length - this.acked.size
   }
 
   async append(events: readonly SerializedEvent[]): Promise<{ refused: SerializedEvent[] }> {
-    await (this.appendGate ?? settle(2))
-    const { stored, refused } = this.store(events, 0)
-    this.held.push(...stored)
-    this.appended += stored.length
-    return { refused }
-  }
-
-  async appendClaimed(events: readonly SerializedEvent[]): Promise<{ refused: SerializedEvent[]; token: number }> {
-    await (this.claimGate ?? settle(2))
-    const token = this.nextToken++
-    const { stored, refused } = this.store(events, token)
-    if (stored.length > 0) this.claims.set(token, { events: stored, open: stored.length })
-    this.claimedAppended += stored.length
-    this.claimedAppends++
-    return { refused, token }
-  }
-
-  private store(events: readonly SerializedEvent[], token: number): { stored: BufferedEvent[]; refused: SerializedEvent[] } {
+    await settle(2)
     if (this.failNextAppend) {
       this.failNextAppend = false
       throw new Error('disk full')
     }
-    const stored: BufferedEvent[] = []
     const refused: SerializedEvent[] = []
     for (const e of events) {
-      if (refused.length > 0 || this.size + stored.length >= this.capEvents) refused.push(e)
-      else stored.push({ id: e.id, json: e.json, bytes: e.bytes, token })
+      if (this.size >= this.capEvents) refused.push(e)
+      else this.held.push({ id: e.id, json: e.json, bytes: e.bytes, token: 0 })
     }
-    return { stored, refused }
+    this.appended += events.length - refused.length
+    return { refused }
   }
 
   async read(maxEvents: number): Promise<BufferedEvent[]> {
@@ -214,18 +183,7 @@ export class MemoryBuffer implements EventBuffer {
   }
 
   async ack(events: readonly BufferedEvent[]): Promise<void> {
-    for (const e of events) {
-      const claim = this.claims.get(e.token)
-      if (claim === undefined) this.acked.add(e)
-      else if (--claim.open === 0) this.claims.delete(e.token)
-    }
-  }
-
-  /** Ids a new process would replay: the unacknowledged ordinary records, and every record of a claimed append not wholly acknowledged (acks are not kept across a crash). */
-  replayable(): string[] {
-    const ids = this.held.filter((e) => !this.acked.has(e)).map((e) => e.id)
-    for (const c of this.claims.values()) ids.push(...c.events.map((e) => e.id))
-    return ids
+    for (const e of events) this.acked.add(e)
   }
 
   async close(): Promise<void> {}

@@ -1,9 +1,6 @@
-// RFC 3339 strings given to track(): a compact reader for browser and edge bundles (it answers
-// exactly what protocol's parseRfc3339 answers, a property test holds them equal; that one is
-// unrolled by hand for the collector's hot path and weighs three times as much), and a writer
-// for serialized events' timestamps that reuses the formatted second.
-import { formatTimestamp } from '@meterkit/protocol'
-
+// RFC 3339 strings given to track(): a compact reader for browser and edge bundles. It answers
+// exactly what protocol's parseRfc3339 answers (a property test holds them equal); that one is
+// unrolled by hand for the collector's hot path and weighs three times as much.
 /** The Gregorian calendar repeats every 400 years (146,097 days). */
 const MS_PER_400_YEARS = 146_097 * 86_400_000
 const RFC3339 = /^(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.(\d+))?(?:[Zz]|([+-])(\d\d):(\d\d))$/
@@ -26,21 +23,4 @@ export function readTimestamp(text: string): number | undefined {
   // Date.UTC reads years 0–99 as 1900–1999: such years go through the next 400-year cycle.
   const cycle = year < 100 ? 1 : 0
   return Date.UTC(year + cycle * 400, month - 1, day, hour, minute, second, ms) - cycle * MS_PER_400_YEARS - offset * 60_000
-}
-
-/** The formatted second (`2026-11-25T10:00:00.`) of the last timestamp, reused within that second. */
-let cachedSecond = Number.NaN
-let cachedPrefix = ''
-const MAX_FAST_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999)
-
-/** What toISOString() answers for `ms`, cheaply for successive times: at most 27 characters. */
-export function formatTimestampFast(ms: number): string {
-  if (ms < 0 || ms > MAX_FAST_MS) return formatTimestamp(ms)
-  const second = Math.floor(ms / 1000)
-  if (second !== cachedSecond) {
-    cachedPrefix = formatTimestamp(second * 1000).slice(0, 20)
-    cachedSecond = second
-  }
-  const milli = ms - second * 1000
-  return cachedPrefix + (milli < 10 ? '00' : milli < 100 ? '0' : '') + milli + 'Z'
 }

@@ -92,44 +92,6 @@ describe('Meterkit (node) against a real HTTP server', () => {
     expect(() => client({ bufferDir: dir })).toThrow(MeterkitBufferLockedError)
   })
 
-  it("durability 'track' needs bufferDir", () => {
-    expect(() => client({ durability: 'track' })).toThrow(/durability 'track' needs a buffer/)
-  })
-
-  it("with durability 'track', flush() resolves once events are on disk; shutdown leaves them there for the next process", async () => {
-    const dir = tempDir()
-    collector.down = 'hang'
-    const first = client({ bufferDir: dir, durability: 'track', timeoutMs: 60_000, flushAt: 10 })
-    const ids = track(first, 25)
-    await first.flush() // no answer yet: on disk is enough
-    expect(first.stats()).toMatchObject({ tracked: 25, acknowledged: 0, inFlight: 20, buffered: 0 })
-    expect(readdirSync(dir).filter((n) => n.startsWith('segment-'))).toHaveLength(1)
-    await first.shutdown({ timeoutMs: 200 })
-    expect(first.stats()).toMatchObject({ tracked: 25, buffered: 25, dropped: 0 })
-
-    collector.down = undefined
-    const second = client({ bufferDir: dir, durability: 'track' })
-    await expect.poll(() => second.stats().acknowledged, { timeout: 5000 }).toBe(25)
-    expect([...collector.stored.keys()].sort()).toEqual([...ids].sort())
-    expect(collector.conflicts).toBe(0)
-    await second.shutdown()
-    expect(second.stats()).toMatchObject({ tracked: 0, acknowledged: 25, buffered: 0 })
-    expect(readdirSync(dir).filter((n) => n.startsWith('segment-'))).toEqual([])
-  })
-
-  it("with durability 'track', delivered events leave nothing on disk", async () => {
-    const dir = tempDir()
-    const mk = client({ bufferDir: dir, durability: 'track', flushAt: 20 })
-    for (let round = 0; round < 10; round++) {
-      track(mk, 20, `r${round}`)
-      await new Promise((r) => setImmediate(r))
-    }
-    await mk.shutdown()
-    expect(mk.stats()).toMatchObject({ tracked: 200, acknowledged: 200, duplicates: 0, buffered: 0 })
-    expect(collector.stored.size).toBe(200)
-    expect(readdirSync(dir).filter((n) => n.startsWith('segment-'))).toEqual([])
-  })
-
   it('persists what is left at shutdown', async () => {
     const dir = tempDir()
     collector.down = 'hang'

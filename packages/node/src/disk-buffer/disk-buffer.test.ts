@@ -107,50 +107,6 @@ describe('DiskBuffer', () => {
     await b.close()
   })
 
-  it('keeps claimed appends in segments of their own that read() never hands out', async () => {
-    const dir = tempDir()
-    const b = new DiskBuffer({ dir })
-    const claimed = range(0, 5)
-    const { refused, token } = await b.appendClaimed(claimed)
-    expect(refused).toEqual([])
-    await b.append(range(5, 8))
-    expect(b.size).toBe(8)
-    expect(segments(dir)).toHaveLength(2)
-    const got = await b.read(100, 1e6)
-    expect(got.map((e) => e.id)).toEqual(['e5', 'e6', 'e7'])
-    expect(await b.read(100, 1e6)).toEqual([])
-    await b.ack(got)
-    await b.ack(claimed.slice(0, 4).map((e) => ({ ...e, token })))
-    expect(b.size).toBe(1)
-    expect(segments(dir)).toHaveLength(1) // the claimed segment waits for its last event
-    await b.ack([{ ...claimed[4]!, token }])
-    await b.close()
-    expect(segments(dir)).toEqual([])
-  })
-
-  it('replays claimed events left unacknowledged, after a restart', async () => {
-    const dir = tempDir()
-    const b = new DiskBuffer({ dir })
-    const { token } = await b.appendClaimed(range(0, 3))
-    await b.appendClaimed(range(3, 6))
-    await b.ack([{ ...ev(0), token }])
-    await b.close()
-    const again = new DiskBuffer({ dir })
-    // Acknowledgements are not kept: a partly acknowledged segment comes back whole.
-    expect((await again.read(100, 1e6)).map((e) => e.id)).toEqual(['e0', 'e1', 'e2', 'e3', 'e4', 'e5'])
-    await again.close()
-  })
-
-  it('counts claimed appends against the size cap', async () => {
-    const one = encodeRecord(ev(0)).length
-    const b = new DiskBuffer({ dir: tempDir(), maxBytes: one * 3 })
-    await b.append(range(0, 2))
-    const { refused } = await b.appendClaimed(range(2, 5))
-    expect(refused.map((e) => e.id)).toEqual(['e3', 'e4'])
-    expect(b.size).toBe(3)
-    await b.close()
-  })
-
   it('refuses a folder locked by another live process, takes over a dead one', async () => {
     const dir = tempDir()
     const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' })

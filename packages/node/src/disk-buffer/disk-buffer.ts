@@ -2,8 +2,6 @@
 // Invariants: an append resolves only after fsync; a segment is deleted only when every record
 // in it was acknowledged (or given up) and none is left unread; torn or corrupt records are
 // skipped and counted; the whole buffer stays under `maxBytes`, refusing the newest events past it.
-// Claimed appends (durability 'track': events also being sent from memory) go to segments of
-// their own, whose records read() never hands out; the next process replays them like any other.
 import { mkdirSync } from 'node:fs'
 import { open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -45,13 +43,6 @@ interface Segment {
   done: number
   /** Found on disk at start (its damaged records were counted then). */
   recovered: boolean
-  /** Written by appendClaimed: every record is handed out as it is written. */
-  claimed: boolean
-}
-
-interface Active {
-  segment: Segment
-  handle: FileHandle
 }
 
 const SEGMENT_NAME = /^segment-(\d{12})\.log$/
@@ -68,10 +59,8 @@ export class DiskBuffer implements EventBuffer {
   private readonly ready: Promise<void>
   private readonly segments: Segment[] = []
   private readonly bySeq = new Map<number, Segment>()
-  /** The segments being appended to: one for append(), one for appendClaimed(). */
-  private active: Active | undefined
-  private activeClaimed: Active | undefined
-  /** Appends, rotations and deletions of the active segments run one at a time. */
+  private active: { segment: Segment; handle: FileHandle } | undefined
+  /** Appends, rotations and deletions of the active segment run one at a time. */
   private chain: Promise<unknown>
   private nextSeq = 1
   private totalBytes = 0
@@ -133,7 +122,7 @@ export class DiskBuffer implements EventBuffer {
         continue
       }
       const segment: Segment = {
-        seq, path, fileBytes: data.length, end: consumed, readOffset: 0, total: records.length, done: 0, recovered: true, claimed: false,
+        seq, path, fileBytes: data.length, end: consumed, readOffset: 0, total: records.length, done: 0, recovered: true,
       }
       this.addSegment(segment)
       this.held += records.length
@@ -153,19 +142,6 @@ export class DiskBuffer implements EventBuffer {
   }
 
   append(events: readonly SerializedEvent[]): Promise<{ refused: SerializedEvent[] }> {
-    return this.write(events, false)
-  }
-
-  /**
-   * Stores events like append(), claimed by the caller, who is sending them from memory: read()
-   * never hands them out, and the caller acks them under the answered token once settled. What
-   * is still unacknowledged when the process ends is replayed by the next one.
-   */
-  appendClaimed(events: readonly SerializedEvent[]): Promise<{ refused: SerializedEvent[]; token: number }> {
-    return this.write(events, true)
-  }
-
-  private write(events: readonly SerializedEvent[], claimed: boolean): Promise<{ refused: SerializedEvent[]; token: number }> {
     return this.serial(async () => {
       if (this.closed) throw new MeterkitBufferError('buffer_closed', 'the disk buffer is closed')
       const lines: Buffer[] = []
@@ -179,8 +155,8 @@ export class DiskBuffer implements EventBuffer {
           bytes += line.length
         }
       }
-      if (lines.length === 0) return { refused, token: 0 }
-      const { segment, handle } = await this.writable(bytes, claimed)
+      if (lines.length === 0) return { refused }
+      const { segment, handle } = await this.writable(bytes)
       const data = lines.length === 1 ? lines[0]! : Buffer.concat(lines, bytes)
       let written = 0
       while (written < data.length) {
@@ -190,46 +166,30 @@ export class DiskBuffer implements EventBuffer {
       await handle.datasync()
       segment.fileBytes += bytes
       segment.end += bytes
-      if (claimed) segment.readOffset = segment.end
       segment.total += lines.length
       this.totalBytes += bytes
       this.held += lines.length
-      return { refused, token: segment.seq }
+      return { refused }
     })
   }
 
-  /** The segment to append to: the active one of its kind, or a new one once it is full. */
-  private async writable(bytes: number, claimed: boolean): Promise<Active> {
-    let active = claimed ? this.activeClaimed : this.active
-    if (active !== undefined && active.segment.fileBytes + bytes > this.segmentBytes && active.segment.fileBytes > 0) {
-      await active.handle.close()
-      active = undefined
-      this.setActive(claimed, undefined)
+  /** The segment to append to: the active one, or a new one once it is full. */
+  private async writable(bytes: number): Promise<{ segment: Segment; handle: FileHandle }> {
+    if (this.active !== undefined && this.active.segment.fileBytes + bytes > this.segmentBytes && this.active.segment.fileBytes > 0) {
+      await this.active.handle.close()
+      this.active = undefined
       this.maybeDelete() // a sealed segment may be done already
     }
-    if (active === undefined) {
+    if (this.active === undefined) {
       const seq = this.nextSeq++
       const path = join(this.dir, `segment-${String(seq).padStart(12, '0')}.log`)
       const handle = await open(path, 'wx')
       await syncDir(this.dir) // the new file's name must survive a crash too
-      const segment: Segment = { seq, path, fileBytes: 0, end: 0, readOffset: 0, total: 0, done: 0, recovered: false, claimed }
+      const segment: Segment = { seq, path, fileBytes: 0, end: 0, readOffset: 0, total: 0, done: 0, recovered: false }
       this.addSegment(segment)
-      active = { segment, handle }
-      this.setActive(claimed, active)
+      this.active = { segment, handle }
     }
-    return active
-  }
-
-  private setActive(claimed: boolean, active: Active | undefined): void {
-    if (claimed) this.activeClaimed = active
-    else this.active = active
-  }
-
-  /** The active entry holding `segment`, if it is one. */
-  private activeOf(segment: Segment): Active | undefined {
-    if (this.active?.segment === segment) return this.active
-    if (this.activeClaimed?.segment === segment) return this.activeClaimed
-    return undefined
+    return this.active
   }
 
   async read(maxEvents: number, maxBytes: number): Promise<BufferedEvent[]> {
@@ -285,13 +245,12 @@ export class DiskBuffer implements EventBuffer {
   private maybeDelete(): void {
     for (const segment of [...this.segments]) {
       if (segment.done < segment.total || segment.readOffset < segment.end) continue
-      if (this.activeOf(segment) !== undefined) {
-        // A segment being appended to: seal it through the append queue, then delete.
+      if (this.active?.segment === segment) {
+        // The segment being appended to: seal it through the append queue, then delete.
         this.track(this.serial(async () => {
-          const active = this.activeOf(segment)
-          if (active === undefined || segment.done < segment.total || segment.readOffset < segment.end) return
-          await active.handle.close()
-          this.setActive(segment.claimed, undefined)
+          if (this.active?.segment !== segment || segment.done < segment.total || segment.readOffset < segment.end) return
+          await this.active.handle.close()
+          this.active = undefined
           await this.remove(segment)
         }))
         continue
@@ -322,9 +281,10 @@ export class DiskBuffer implements EventBuffer {
     await Promise.allSettled([...this.deletions])
     await this.serial(async () => {
       this.closed = true
-      for (const active of [this.active, this.activeClaimed]) await active?.handle.close()
-      this.active = undefined
-      this.activeClaimed = undefined
+      if (this.active !== undefined) {
+        await this.active.handle.close()
+        this.active = undefined
+      }
     })
     this.releaseLock()
   }
