@@ -49,10 +49,18 @@ describe('a video product’s credits', () => {
     expect((await t.json('POST', '/v1/subscriptions', { id: 'sub_v', customerId: 'cus_v', plan: 'creator', startAt: '2026-11-01T00:00:00Z' })).status).toBe(201)
     const trial = await t.json('POST', '/v1/customers/cus_v/grants', { id: 'trial', credits: '200', priority: 1, expiresAt: '2026-11-15T00:00:00Z' })
     expect(trial.status).toBe(201)
+    // Like every create call, the answer names what it created as `id`.
+    expect(trial.body).toMatchObject({ id: 'trial', balance: '1200', grants: expect.arrayContaining([expect.objectContaining({ id: 'trial', remaining: '200' })]) })
+    expect(trial.body).not.toHaveProperty('grantId')
     const pack = await t.json('POST', '/v1/customers/cus_v/top-ups', { id: 'pack', credits: '500', amount: '4.00' })
     expect(pack.status).toBe(201)
+    expect(pack.body).toMatchObject({ id: 'pack', credits: '500', amount: '4.00', created: true, balance: { balance: '1700' } })
+    expect(pack.body).not.toHaveProperty('grantId')
     // The same grant sent twice counts once.
-    expect((await t.json('POST', '/v1/customers/cus_v/top-ups', { id: 'pack', credits: '500', amount: '4.00' })).status).toBe(200)
+    const again = await t.json('POST', '/v1/customers/cus_v/top-ups', { id: 'pack', credits: '500', amount: '4.00' })
+    expect(again.status).toBe(200)
+    expect(again.body).toMatchObject({ id: 'pack', created: false })
+    expect((await t.json('POST', '/v1/customers/cus_v/grants', { id: 'trial', credits: '200', priority: 1, expiresAt: '2026-11-15T00:00:00Z' })).body).toMatchObject({ id: 'trial' })
     let b = await balance('cus_v')
     expect(b).toMatchObject({ balance: '1700', available: '1700', reserved: '0' })
 
@@ -164,7 +172,9 @@ describe('overage at the close of a period', () => {
     expect((await t.json('PUT', '/v1/config', overageConfig)).status).toBe(200)
     expect((await t.json('POST', '/v1/customers', { id: 'cus_o' })).status).toBe(201)
     expect((await t.json('POST', '/v1/subscriptions', { id: 'sub_o', customerId: 'cus_o', plan: 'gpu', startAt: '2026-11-01T00:00:00Z' })).status).toBe(201)
-    expect((await t.json('POST', '/v1/customers/cus_o/grants', { credits: '10' })).status).toBe(201)
+    const grant = await t.json('POST', '/v1/customers/cus_o/grants', { credits: '10' })
+    expect(grant.status).toBe(201)
+    expect(grant.body.id).toMatch(/^grant_/)
   })
 
   it('invoices the credits a charge priced at the close owes beyond the grants, and settles them', async () => {
