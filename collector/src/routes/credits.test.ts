@@ -267,6 +267,42 @@ describe('reservations and entitlements', () => {
     expect((await t.json('GET', '/v1/customers/nobody/entitlements/renders')).status).toBe(404)
   })
 
+  it('holds for less than a second, and the hold lapses at exactly its ttlMs', async () => {
+    await t.json('POST', '/v1/customers/cus_s/grants', { id: 'g', credits: '100' })
+    // A render step of 50 ms holds its credits for 50 ms.
+    const hold = await t.json('POST', '/v1/reservations', { id: 'step-1', customerId: 'cus_s', credits: '30', ttlMs: 50 })
+    expect(hold.status).toBe(201)
+    expect(hold.body).toMatchObject({ id: 'step-1', granted: true, available: '70', expiresAt: '2026-11-01T00:00:00.050Z' })
+    t.clock.advance(49)
+    expect(await balance('cus_s')).toMatchObject({ balance: '100', available: '70', reserved: '30' })
+    t.clock.advance(1)
+    expect(await balance('cus_s')).toMatchObject({ balance: '100', available: '100', reserved: '0' })
+    // Releasing it now frees nothing: it lapsed, and the ledger dates the lapse at its expiry.
+    expect((await t.json('POST', '/v1/reservations/step-1/release')).body).toMatchObject({ released: false, available: '100' })
+    const ledger = (await t.json('GET', '/v1/customers/cus_s/ledger')).body.data as { type: string; reservationId?: string; at: string; reason?: string }[]
+    expect(ledger.filter((e) => e.reservationId === 'step-1').map((e) => [e.type, e.at, e.reason ?? null])).toEqual([
+      ['hold', '2026-11-01T00:00:00.000Z', null],
+      ['release', '2026-11-01T00:00:00.050Z', 'expired'],
+    ])
+    // The shortest hold there is: 1 ms.
+    expect((await t.json('POST', '/v1/reservations', { id: 'step-2', customerId: 'cus_s', credits: '1', ttlMs: 1 })).body).toMatchObject({ granted: true, expiresAt: '2026-11-01T00:00:00.051Z' })
+  })
+
+  it('names ttlMs and its rule when a hold’s length is not one', async () => {
+    const bad = async (ttlMs: unknown) => {
+      const res = await t.json('POST', '/v1/reservations', { customerId: 'cus_s', credits: '1', ttlMs })
+      expect(res.status).toBe(400)
+      expect(res.body.error.code).toBe('invalid_body')
+      return res.body.error.message as string
+    }
+    expect(await bad(0)).toBe('ttlMs: must be at least 1 (milliseconds)')
+    expect(await bad(-5)).toBe('ttlMs: must be at least 1 (milliseconds)')
+    expect(await bad(1.5)).toBe('ttlMs: must be a whole number of milliseconds')
+    expect(await bad(7 * 86_400_000 + 1)).toBe('ttlMs: must be at most 604800000 (7 days, in milliseconds)')
+    expect(await bad('50')).toMatch(/^ttlMs: /)
+    expect((await t.json('POST', '/v1/reservations', { customerId: 'cus_s', credits: '1', ttlMs: 7 * 86_400_000 })).status).toBe(201)
+  })
+
   it('tops up automatically once per crossing of the threshold', async () => {
     await t.json('POST', '/v1/subscriptions', { customerId: 'cus_a', plan: 'strict', startAt: '2026-11-01T00:00:00Z' })
     await t.json('POST', '/v1/customers/cus_a/grants', { id: 'g', credits: '100' })

@@ -2,7 +2,7 @@
 // entitlements (whether a customer may use a feature now).
 import { z } from '@hono/zod-openapi'
 import type { CreditFailure } from '@meterkit/engine'
-import { MAX_CUSTOMER_ID_LENGTH, decimalString, formatTimestamp, parseDuration, parseRfc3339 } from '@meterkit/protocol'
+import { MAX_CUSTOMER_ID_LENGTH, MAX_RESERVATION_TTL_MS, decimalString, formatTimestamp, parseDuration, parseRfc3339 } from '@meterkit/protocol'
 import type { AppContext } from '../app.js'
 import { HttpError } from '../http-error.js'
 import { requireCustomerAccess } from '../middleware/auth.js'
@@ -34,7 +34,10 @@ const reservationSchema = z.object({
   id: idSchema.optional(),
   customerId: z.string().min(1).max(MAX_CUSTOMER_ID_LENGTH),
   credits: decimalString,
-  ttlMs: z.number().int().min(1000).max(7 * 86_400_000).optional(),
+  // No minimum: a render step may be shorter than a second.
+  ttlMs: z.number().int('must be a whole number of milliseconds').min(1, 'must be at least 1 (milliseconds)')
+    .max(MAX_RESERVATION_TTL_MS, `must be at most ${MAX_RESERVATION_TTL_MS} (7 days, in milliseconds)`)
+    .optional().meta({ description: 'How long the hold lasts unless an event settles it or it is released, in milliseconds: 1 up to 7 days; default 1 hour' }),
 }).strict()
 
 const quoteSchema = z.object({
