@@ -49,10 +49,18 @@ describe('a video product’s credits', () => {
     expect((await t.json('POST', '/v1/subscriptions', { id: 'sub_v', customerId: 'cus_v', plan: 'creator', startAt: '2026-11-01T00:00:00Z' })).status).toBe(201)
     const trial = await t.json('POST', '/v1/customers/cus_v/grants', { id: 'trial', credits: '200', priority: 1, expiresAt: '2026-11-15T00:00:00Z' })
     expect(trial.status).toBe(201)
+    // Like every create call, the answer names what it created as `id`.
+    expect(trial.body).toMatchObject({ id: 'trial', balance: '1200', grants: expect.arrayContaining([expect.objectContaining({ id: 'trial', remaining: '200' })]) })
+    expect(trial.body).not.toHaveProperty('grantId')
     const pack = await t.json('POST', '/v1/customers/cus_v/top-ups', { id: 'pack', credits: '500', amount: '4.00' })
     expect(pack.status).toBe(201)
+    expect(pack.body).toMatchObject({ id: 'pack', credits: '500', amount: '4.00', created: true, balance: { balance: '1700' } })
+    expect(pack.body).not.toHaveProperty('grantId')
     // The same grant sent twice counts once.
-    expect((await t.json('POST', '/v1/customers/cus_v/top-ups', { id: 'pack', credits: '500', amount: '4.00' })).status).toBe(200)
+    const again = await t.json('POST', '/v1/customers/cus_v/top-ups', { id: 'pack', credits: '500', amount: '4.00' })
+    expect(again.status).toBe(200)
+    expect(again.body).toMatchObject({ id: 'pack', created: false })
+    expect((await t.json('POST', '/v1/customers/cus_v/grants', { id: 'trial', credits: '200', priority: 1, expiresAt: '2026-11-15T00:00:00Z' })).body).toMatchObject({ id: 'trial' })
     let b = await balance('cus_v')
     expect(b).toMatchObject({ balance: '1700', available: '1700', reserved: '0' })
 
@@ -164,7 +172,9 @@ describe('overage at the close of a period', () => {
     expect((await t.json('PUT', '/v1/config', overageConfig)).status).toBe(200)
     expect((await t.json('POST', '/v1/customers', { id: 'cus_o' })).status).toBe(201)
     expect((await t.json('POST', '/v1/subscriptions', { id: 'sub_o', customerId: 'cus_o', plan: 'gpu', startAt: '2026-11-01T00:00:00Z' })).status).toBe(201)
-    expect((await t.json('POST', '/v1/customers/cus_o/grants', { credits: '10' })).status).toBe(201)
+    const grant = await t.json('POST', '/v1/customers/cus_o/grants', { credits: '10' })
+    expect(grant.status).toBe(201)
+    expect(grant.body.id).toMatch(/^grant_/)
   })
 
   it('invoices the credits a charge priced at the close owes beyond the grants, and settles them', async () => {
@@ -255,6 +265,42 @@ describe('reservations and entitlements', () => {
     expect(ent.body).toEqual({ allowed: false, limit: '100', used: '100', remaining: '0' })
     expect((await t.json('GET', '/v1/customers/cus_b/entitlements/nope')).status).toBe(404)
     expect((await t.json('GET', '/v1/customers/nobody/entitlements/renders')).status).toBe(404)
+  })
+
+  it('holds for less than a second, and the hold lapses at exactly its ttlMs', async () => {
+    await t.json('POST', '/v1/customers/cus_s/grants', { id: 'g', credits: '100' })
+    // A render step of 50 ms holds its credits for 50 ms.
+    const hold = await t.json('POST', '/v1/reservations', { id: 'step-1', customerId: 'cus_s', credits: '30', ttlMs: 50 })
+    expect(hold.status).toBe(201)
+    expect(hold.body).toMatchObject({ id: 'step-1', granted: true, available: '70', expiresAt: '2026-11-01T00:00:00.050Z' })
+    t.clock.advance(49)
+    expect(await balance('cus_s')).toMatchObject({ balance: '100', available: '70', reserved: '30' })
+    t.clock.advance(1)
+    expect(await balance('cus_s')).toMatchObject({ balance: '100', available: '100', reserved: '0' })
+    // Releasing it now frees nothing: it lapsed, and the ledger dates the lapse at its expiry.
+    expect((await t.json('POST', '/v1/reservations/step-1/release')).body).toMatchObject({ released: false, available: '100' })
+    const ledger = (await t.json('GET', '/v1/customers/cus_s/ledger')).body.data as { type: string; reservationId?: string; at: string; reason?: string }[]
+    expect(ledger.filter((e) => e.reservationId === 'step-1').map((e) => [e.type, e.at, e.reason ?? null])).toEqual([
+      ['hold', '2026-11-01T00:00:00.000Z', null],
+      ['release', '2026-11-01T00:00:00.050Z', 'expired'],
+    ])
+    // The shortest hold there is: 1 ms.
+    expect((await t.json('POST', '/v1/reservations', { id: 'step-2', customerId: 'cus_s', credits: '1', ttlMs: 1 })).body).toMatchObject({ granted: true, expiresAt: '2026-11-01T00:00:00.051Z' })
+  })
+
+  it('names ttlMs and its rule when a hold’s length is not one', async () => {
+    const bad = async (ttlMs: unknown) => {
+      const res = await t.json('POST', '/v1/reservations', { customerId: 'cus_s', credits: '1', ttlMs })
+      expect(res.status).toBe(400)
+      expect(res.body.error.code).toBe('invalid_body')
+      return res.body.error.message as string
+    }
+    expect(await bad(0)).toBe('ttlMs: must be at least 1 (milliseconds)')
+    expect(await bad(-5)).toBe('ttlMs: must be at least 1 (milliseconds)')
+    expect(await bad(1.5)).toBe('ttlMs: must be a whole number of milliseconds')
+    expect(await bad(7 * 86_400_000 + 1)).toBe('ttlMs: must be at most 604800000 (7 days, in milliseconds)')
+    expect(await bad('50')).toMatch(/^ttlMs: /)
+    expect((await t.json('POST', '/v1/reservations', { customerId: 'cus_s', credits: '1', ttlMs: 7 * 86_400_000 })).status).toBe(201)
   })
 
   it('tops up automatically once per crossing of the threshold', async () => {

@@ -2,7 +2,7 @@
 // entitlements (whether a customer may use a feature now).
 import { z } from '@hono/zod-openapi'
 import type { CreditFailure } from '@meterkit/engine'
-import { MAX_CUSTOMER_ID_LENGTH, decimalString, formatTimestamp, parseDuration, parseRfc3339 } from '@meterkit/protocol'
+import { MAX_CUSTOMER_ID_LENGTH, MAX_RESERVATION_TTL_MS, decimalString, formatTimestamp, parseDuration, parseRfc3339 } from '@meterkit/protocol'
 import type { AppContext } from '../app.js'
 import { HttpError } from '../http-error.js'
 import { requireCustomerAccess } from '../middleware/auth.js'
@@ -34,7 +34,10 @@ const reservationSchema = z.object({
   id: idSchema.optional(),
   customerId: z.string().min(1).max(MAX_CUSTOMER_ID_LENGTH),
   credits: decimalString,
-  ttlMs: z.number().int().min(1000).max(7 * 86_400_000).optional(),
+  // No minimum: a render step may be shorter than a second.
+  ttlMs: z.number().int('must be a whole number of milliseconds').min(1, 'must be at least 1 (milliseconds)')
+    .max(MAX_RESERVATION_TTL_MS, `must be at most ${MAX_RESERVATION_TTL_MS} (7 days, in milliseconds)`)
+    .optional().meta({ description: 'How long the hold lasts unless an event settles it or it is released, in milliseconds: 1 up to 7 days; default 1 hour' }),
 }).strict()
 
 const quoteSchema = z.object({
@@ -93,7 +96,11 @@ const quoteAnswer = z.object({
   currency: z.string(),
   lines: z.array(z.object({ chargeKey: z.string(), description: z.string(), quantity: decimal, credits: decimal.optional(), amount: decimal })),
 })
-const topUpAnswer = z.object({ grantId: z.string(), credits: decimal, amount: decimal, created: z.boolean(), balance: balanceSchema })
+const grantAnswer = balanceSchema.extend({ id: z.string().meta({ description: 'The grant\'s id: the one given, or a new `grant_…`' }) })
+const topUpAnswer = z.object({
+  id: z.string().meta({ description: 'The top-up\'s id, which is also the id of its grant: the one given, or a new `topup_…`' }),
+  credits: decimal, amount: decimal, created: z.boolean(), balance: balanceSchema,
+})
 const customerParams = pathParams('id')
 
 function creditError(f: CreditFailure): HttpError {
@@ -142,8 +149,8 @@ export function creditRoutes(ctx: AppContext) {
     method: 'post', path: '/customers/{id}/grants', tags, summary: 'Grant credits',
     request: { params: customerParams, body: body(grantSchema) },
     responses: {
-      201: json(balanceSchema.extend({ grantId: z.string() }), 'The new grant\'s id and the balance'),
-      200: json(balanceSchema.extend({ grantId: z.string() }), 'The grant this id already names, and the balance'),
+      201: json(grantAnswer, 'The new grant\'s id and the balance'),
+      200: json(grantAnswer, 'The grant this id already names, and the balance'),
       ...errors('conflict'),
     },
   }, async (c) => {
@@ -156,7 +163,7 @@ export function creditRoutes(ctx: AppContext) {
     }, ctx.clock.now())
     if (!result.ok) throw creditError(result)
     changed(c.get('principal').tenantId, id)
-    return c.json({ grantId: result.value.grantId, ...result.value.view }, result.value.created ? 201 : 200)
+    return c.json({ id: result.value.grantId, ...result.value.view }, result.value.created ? 201 : 200)
   })
 
   route(app, {
@@ -191,8 +198,8 @@ export function creditRoutes(ctx: AppContext) {
     const result = await ctx.store.credits.topUp(c.get('principal').tenantId, id, input, ctx.clock.now())
     if (!result.ok) throw creditError(result)
     changed(c.get('principal').tenantId, id)
-    const { view, ...rest } = result.value
-    return c.json({ ...rest, balance: view }, rest.created ? 201 : 200)
+    const { grantId, credits, amount, created, view } = result.value
+    return c.json({ id: grantId, credits, amount, created, balance: view }, created ? 201 : 200)
   })
 
   route(app, {

@@ -21,6 +21,8 @@ export const DEFAULT_LATENESS_WINDOW_MS = 35 * 24 * 60 * 60 * 1000
 /** Customer tokens live at most this long; `ttlSeconds` defaults to 900. */
 export const MAX_CUSTOMER_TOKEN_TTL_SECONDS = 3600
 export const DEFAULT_CUSTOMER_TOKEN_TTL_SECONDS = 900
+/** A credit reservation's `ttlMs`: any positive whole number of milliseconds up to this (7 days); default 1 hour. */
+export const MAX_RESERVATION_TTL_MS = 7 * 24 * 60 * 60 * 1000
 export const MAX_LIST_LIMIT = 1000
 export const DEFAULT_LIST_LIMIT = 100
 
