@@ -30,10 +30,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'postgres',
-          include: ['collector/src/routes/*.test.ts', 'collector/src/billing-scheduler.test.ts', 'test/chaos/billing-model.test.ts'],
-          // The live stream tests step fake timers against reads that finish within them on SQLite;
-          // the hub's reads are the store's usage and balance, covered here by the routes' tests.
-          exclude: ['collector/src/routes/stream.test.ts'],
+          include: ['collector/src/routes/*.test.ts', 'collector/src/billing-scheduler.test.ts', 'collector/src/webhook-dispatcher.test.ts', 'test/chaos/billing-model.test.ts'],
           env: { MK_TEST_STORE: 'postgres' },
         },
       },
