@@ -14,10 +14,6 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // PostgreSQL tests terminate backends and drop their databases WITH (FORCE): a pooled
-    // connection already being closed can then report the server's 57P01 (terminating connection
-    // due to administrator command) after its test is over. That one code alone is not reported.
-    onUnhandledError: (error) => (error as { code?: unknown }).code !== '57P01',
     projects: [
       {
         extends: true,
