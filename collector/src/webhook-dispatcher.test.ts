@@ -1,6 +1,6 @@
 import { type IncomingHttpHeaders, type Server, createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { DELIVERY_LEASE_MS, type WebhookEndpoint, verifyWebhook } from '@meterkit/engine'
+import { DELIVERY_LEASE_MS, type WebhookEndpoint, type WebhookStore, verifyWebhook } from '@meterkit/engine'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { type TestApp, testApp } from './testing.js'
 import { type DispatcherTimers, WebhookDispatcher } from './webhook-dispatcher.js'
@@ -149,7 +149,7 @@ describe('the webhook dispatcher', () => {
     t.clock.advance(86_400_000)
     const slow = new WebhookDispatcher(t.store.webhooks, { clock: t.clock, timers, urls: LOOPBACK_ALLOWED, fetch: hanging as typeof fetch, timeoutMs: 10_000 })
     const tick = slow.tick()
-    await new Promise((resolve) => setImmediate(resolve))
+    await slow.idle()
     fireTimeouts()
     await tick
     expect(await deliveries()).toMatchObject([{ id: refused, status: 'pending', attempts: 2, lastStatus: null, lastError: 'timed out after 10000 ms' }])
@@ -162,13 +162,13 @@ describe('the webhook dispatcher', () => {
     const dispatcher = new WebhookDispatcher(t.store.webhooks, { clock: t.clock, timers: fakeTimers().timers, fetch: fetchStub as typeof fetch, concurrency: 2 })
     const first = dispatcher.tick()
     await dispatcher.tick()
-    await new Promise((resolve) => setImmediate(resolve))
+    await dispatcher.idle()
     expect(waiting.map((w) => w.url)).toEqual(['https://hooks.example/0', 'https://hooks.example/1'])
     for (const w of waiting.splice(0)) w.answer(new Response(null, { status: 204 }))
     await first
     expect((await deliveries('?status=delivered')).map((d) => d.url)).toEqual(['https://hooks.example/1', 'https://hooks.example/0'])
     const second = dispatcher.tick()
-    await new Promise((resolve) => setImmediate(resolve))
+    await dispatcher.idle()
     expect(waiting.map((w) => w.url)).toEqual(['https://hooks.example/2', 'https://hooks.example/3'])
     for (const w of waiting.splice(0)) w.answer(new Response('busy', { status: 503, headers: { 'retry-after': '120' } }))
     await second
@@ -186,10 +186,47 @@ describe('the webhook dispatcher', () => {
     const fetchStub = (url: unknown) => new Promise<Response>((answer) => waiting.push({ url: String(url), answer }))
     const dispatcher = new WebhookDispatcher(t.store.webhooks, { clock: t.clock, timers: fakeTimers().timers, fetch: fetchStub as typeof fetch, concurrency: 4, perEndpoint: 2 })
     const tick = dispatcher.tick()
-    await new Promise((resolve) => setImmediate(resolve))
+    await dispatcher.idle()
     expect(waiting.map((w) => w.url)).toEqual(['https://hooks.example/slow', 'https://hooks.example/slow', 'https://hooks.example/fast'])
     for (const w of waiting.splice(0)) w.answer(new Response(null, { status: 200 }))
     await tick
+  })
+
+  it('reads the outbox one tick at a time, and starts a read’s requests in its order however the leases answer', async () => {
+    for (let i = 0; i < 3; i++) await enqueue([{ url: `https://hooks.example/${i}`, secret: SECRET, events: ['invoice.finalized'] }])
+    const store = t.store.webhooks
+    let reads = 0
+    const heldLeases: (() => void)[] = []
+    let allAsked!: () => void
+    const asked = new Promise<void>((resolve) => (allAsked = resolve))
+    // The test's store, counting its reads, with each lease's answer held until the test lets it through.
+    const webhooks = Object.assign(Object.create(store) as WebhookStore, {
+      due: (nowMs: number, limit: number) => {
+        reads++
+        return store.due(nowMs, limit)
+      },
+      lease: async (id: string, nowMs: number, untilMs: number) => {
+        const held = await store.lease(id, nowMs, untilMs)
+        await new Promise<void>((resolve) => {
+          heldLeases.push(resolve)
+          if (heldLeases.length === 3) allAsked()
+        })
+        return held
+      },
+    })
+    const waiting: { url: string; answer: (r: Response) => void }[] = []
+    const fetchStub = (url: unknown) => new Promise<Response>((answer) => waiting.push({ url: String(url), answer }))
+    const dispatcher = new WebhookDispatcher(webhooks, { clock: t.clock, timers: fakeTimers().timers, fetch: fetchStub as typeof fetch })
+    const tick = dispatcher.tick()
+    await dispatcher.tick() // the first one is reading: this one starts nothing
+    expect(reads).toBe(1)
+    await asked
+    for (const answer of heldLeases.reverse()) answer() // the last lease answers first
+    await dispatcher.idle()
+    expect(waiting.map((w) => w.url)).toEqual(['https://hooks.example/0', 'https://hooks.example/1', 'https://hooks.example/2'])
+    for (const w of waiting.splice(0)) w.answer(new Response(null, { status: 204 }))
+    await tick
+    expect((await deliveries('?status=delivered')).map((d) => d.url)).toEqual(['https://hooks.example/2', 'https://hooks.example/1', 'https://hooks.example/0'])
   })
 
   it('cuts requests in flight at stop without recording them, so they go out again after a restart', async () => {
@@ -201,7 +238,7 @@ describe('the webhook dispatcher', () => {
     })
     const dispatcher = new WebhookDispatcher(t.store.webhooks, { clock: t.clock, timers: fakeTimers().timers, fetch: hanging as typeof fetch })
     const tick = dispatcher.tick()
-    await new Promise((resolve) => setImmediate(resolve))
+    await dispatcher.idle()
     expect(started).toBe(1)
     await dispatcher.stop()
     await tick

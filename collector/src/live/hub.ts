@@ -134,6 +134,14 @@ export class LiveHub {
     }
   }
 
+  /**
+   * Resolves once the work queued on every channel so far (snapshots, refreshes, published
+   * messages) has run: tests wait on it for the store's reads, which on PostgreSQL are round trips.
+   */
+  async settled(): Promise<void> {
+    await Promise.all([...this.channels.values()].map((channel) => channel.enqueue(() => undefined)))
+  }
+
   /** Ends every stream (the server is shutting down). */
   close(): void {
     this.closed = true

@@ -7,8 +7,18 @@ import pg from 'pg'
 
 export const ADMIN_URL = process.env.MK_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 
+/**
+ * A client of the server the tests use. Its queries report their own failures; the listener
+ * takes the server's report of a connection ending between them, which would end the process.
+ */
+function adminClient(options: pg.ClientConfig = {}): pg.Client {
+  const client = new pg.Client({ connectionString: ADMIN_URL, ...options })
+  client.on('error', () => undefined)
+  return client
+}
+
 async function reachable(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 3000 })
+  const client = adminClient({ connectionTimeoutMillis: 3000 })
   try {
     await client.connect()
     await client.query('SELECT 1')
@@ -40,7 +50,7 @@ export interface TestDatabase {
 }
 
 async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: ADMIN_URL })
+  const client = adminClient()
   await client.connect()
   try {
     return await fn(client)

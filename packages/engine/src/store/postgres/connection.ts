@@ -47,6 +47,12 @@ export function openPool(url: string, options: PoolOptions = {}): pg.Pool {
   // An idle connection that the server closes (restart, failover) is dropped by the pool and
   // replaced on the next checkout; without a listener the 'error' event would end the process.
   pool.on('error', () => undefined)
+  // Each connection also keeps a listener of its own for its whole life. The pool listens only
+  // while a connection is idle, and whoever checks it out listens from a microtask later: a
+  // server's last report (57P01 when the backend is terminated) read in the same chunk as the
+  // answer that handed the connection over would find no listener. What it reports is not lost:
+  // the connection's queries fail with it, and the pool drops it when it comes back.
+  pool.on('connect', (client) => client.on('error', () => undefined))
   return pool
 }
 

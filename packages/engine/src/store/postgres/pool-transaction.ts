@@ -20,8 +20,8 @@ export async function poolTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
     await client.query('ROLLBACK').catch((rollbackErr: Error) => (broken = rollbackErr))
     throw err
   } finally {
-    // A connection being closed may still report its end: it keeps the listener.
-    if (broken === undefined) client.off('error', onError)
+    // Later reports of a connection being closed go to the listener openPool gave it.
+    client.off('error', onError)
     client.release(broken)
   }
 }

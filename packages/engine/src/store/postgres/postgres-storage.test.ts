@@ -1,6 +1,7 @@
 // The PostgreSQL store's mechanics, with two pools on one database standing for two collector
 // processes: migrations, the write lock, read snapshots, the append lock and seq order, retries,
 // and a database that cannot be reached or is killed under a transaction.
+import type { Socket } from 'node:net'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isStoreUnavailable } from '../unavailable.js'
@@ -21,6 +22,25 @@ async function until(check: () => Promise<boolean>): Promise<void> {
   }
   throw new Error('condition never held')
 }
+
+/**
+ * Runs `fn` and answers the errors that reached the process unheard meanwhile: an 'error' event
+ * that no listener takes is thrown from the socket's callback, where nothing can catch it.
+ */
+async function unheard(fn: () => Promise<void>): Promise<unknown[]> {
+  const seen: unknown[] = []
+  const note = (err: unknown) => void seen.push(err)
+  process.on('uncaughtException', note)
+  try {
+    await fn()
+  } finally {
+    process.off('uncaughtException', note)
+  }
+  return seen
+}
+
+/** The socket under a pooled connection: paused, what the server sends waits unread in it. */
+const socketOf = (client: pg.Client) => (client as unknown as { connection: { stream: Socket } }).connection.stream
 
 /** A gate a transaction waits on, opened by the test. */
 function gate(): { wait: Promise<void>; open: () => void } {
@@ -44,7 +64,7 @@ describe.skipIf(available !== true)('PostgreSQL store mechanics', () => {
     db = await createTestDatabase()
     // Two "processes" opening one database at once: one migrates, the other finds it done.
     ;[a, b] = await Promise.all([openPostgres(db.url, { max: 4 }), openPostgres(db.url, { max: 4 })])
-    admin = new pg.Pool({ connectionString: db.url, max: 2 })
+    admin = openPool(db.url, { max: 2 })
   })
 
   afterAll(async () => {
@@ -69,7 +89,7 @@ describe.skipIf(available !== true)('PostgreSQL store mechanics', () => {
 
   it('refuses a database migrated by a newer version, writing nothing to it', async () => {
     const newer = await createTestDatabase()
-    const pool = new pg.Pool({ connectionString: newer.url, max: 1 })
+    const pool = openPool(newer.url, { max: 1 })
     try {
       await pool.query('CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())')
       await pool.query('INSERT INTO schema_migrations (version) VALUES ($1)', [SCHEMA_VERSION + 1])
@@ -247,6 +267,78 @@ describe.skipIf(available !== true)('PostgreSQL store mechanics', () => {
     await a.storage.ping()
     await a.storage.transaction('write', async (tx) => tx.watermarks.set('credits', 5))
     expect(await b.storage.transaction('read', async (tx) => tx.watermarks.get('credits'))).toBe(5)
+  })
+
+  /** A pool of its own with one connection, the connection, and its backend's pid. */
+  async function onePool() {
+    const pool = openPool(db.url, { max: 1 })
+    const clients: pg.Client[] = []
+    pool.on('connect', (client) => clients.push(client))
+    const pid = (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid
+    return { pool, storage: new PostgresStorage(pool, db.url), client: clients[0]!, pid }
+  }
+  const backendState = async (pid: number) => (await admin.query<{ state: string }>('SELECT state FROM pg_stat_activity WHERE pid = $1', [pid])).rows[0]?.state
+  /** Terminates a backend and waits until it is gone: its last report (57P01) has been sent. */
+  async function terminate(pid: number): Promise<void> {
+    await admin.query('SELECT pg_terminate_backend($1)', [pid])
+    await until(async () => (await backendState(pid)) === undefined)
+  }
+
+  it('an idle pooled connection whose backend is terminated is dropped without a report reaching the process; the next transaction gets a fresh one', async () => {
+    const { pool, storage, pid } = await onePool()
+    try {
+      const removed = new Promise((resolve) => pool.once('remove', resolve))
+      const seen = await unheard(async () => {
+        await terminate(pid)
+        await removed
+      })
+      expect(seen).toEqual([])
+      expect(await storage.transaction('read', async (tx) => tx.events.maxSeq())).toBeGreaterThanOrEqual(0)
+      expect((await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid).not.toBe(pid)
+    } finally {
+      await pool.end()
+    }
+  })
+
+  it('a connection whose backend ends in the same read as the answer that released it fails only the transaction it was handed to', async () => {
+    const { pool, storage, client, pid } = await onePool()
+    try {
+      const socket = socketOf(client)
+      let next: Promise<unknown> = Promise.resolve()
+      const seen = await unheard(async () => {
+        socket.pause()
+        const ping = storage.ping()
+        await until(async () => (await backendState(pid)) === 'idle')
+        await terminate(pid)
+        // Waits for the only connection: the ping's answer hands it over, and the 57P01 right
+        // behind that answer, read in the same chunk, comes before the transaction's own listener.
+        next = storage.transaction('read', async (tx) => tx.events.maxSeq()).catch((e: unknown) => e)
+        socket.resume()
+        await ping
+        await next
+      })
+      expect(seen).toEqual([])
+      expect(isStoreUnavailable(await next)).toBe(true)
+      await storage.ping()
+      expect(await storage.transaction('read', async (tx) => tx.events.maxSeq())).toBeGreaterThanOrEqual(0)
+    } finally {
+      await pool.end()
+    }
+  })
+
+  it('a pool being closed when its backends are terminated (DROP DATABASE ... WITH (FORCE)) reports nothing to the process', async () => {
+    const { pool, client, pid } = await onePool()
+    const socket = socketOf(client)
+    const closed = new Promise((resolve) => client.once('end', resolve))
+    const seen = await unheard(async () => {
+      socket.pause()
+      await terminate(pid)
+      // pool.end() resolves once its connections are told to close, before they are closed.
+      await pool.end()
+      socket.resume()
+      await closed
+    })
+    expect(seen).toEqual([])
   })
 })
 

@@ -31,6 +31,7 @@ export class PostgresStorage implements Storage {
   /** Write transactions of this process queue here, so that at most one connection waits on the lock. */
   private writeTail: Promise<unknown> = Promise.resolve()
 
+  /** `pool`: one of openPool's, whose connections each keep an 'error' listener for their whole life. */
   constructor(private readonly pool: pg.Pool, private readonly url: string, options: PostgresStorageOptions = {}) {
     this.maxAttempts = options.maxAttempts ?? 5
   }
@@ -83,7 +84,8 @@ export class PostgresStorage implements Storage {
     const client = await this.pool.connect()
     let unusable: Error | undefined
     // A connection lost while checked out is reported as an 'error' event as well as through the
-    // query in flight; unheard, the event would end the process.
+    // query in flight: heard here, it keeps the connection from being handed out again. (Every
+    // connection of openPool's pools also has a listener of its own, so no report goes unheard.)
     const lost = (err: Error) => (unusable = err)
     client.on('error', lost)
     try {
@@ -105,8 +107,7 @@ export class PostgresStorage implements Storage {
       await client.query('ROLLBACK').catch((rollbackErr: Error) => (unusable = rollbackErr))
       throw err
     } finally {
-      // A connection being closed may still report its end: it keeps the listener.
-      if (unusable === undefined) client.off('error', lost)
+      client.off('error', lost)
       client.release(unusable)
     }
   }
