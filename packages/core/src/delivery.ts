@@ -46,8 +46,9 @@ export class Delivery {
   applyResults(events: readonly SerializedEvent[], results: readonly EventResult[]): void {
     for (let i = 0; i < events.length; i++) {
       const result = results[i]!
-      // `queued` (a collector in queue mode): held by the durable log, delivered like `accepted`.
-      if (result.status === 'accepted' || result.status === 'duplicate' || result.status === 'queued') {
+      // Delivered: `accepted`, `duplicate`, and `queued` (a collector in queue mode: held by the
+      // durable log). The others are `rejected` and `conflict`.
+      if (result.status !== 'rejected' && result.status !== 'conflict') {
         this.#counters.acknowledged++
         if (result.status === 'duplicate') this.#counters.duplicates++
       } else {

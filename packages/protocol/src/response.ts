@@ -3,7 +3,7 @@
 // status (which decides delivered, rejected or retried), and an error's code and message.
 import type { EventResult } from './batch.js'
 
-const STATUSES = new Set(['accepted', 'duplicate', 'queued', 'conflict', 'rejected'])
+const STATUSES = new Set(['accepted', 'duplicate', 'conflict', 'rejected', 'queued'])
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null
 
@@ -16,5 +16,5 @@ export function readBatchResults(body: unknown): EventResult[] | undefined {
 /** `{ error: { code, message } }` of any error answer, or undefined when the body is not one. */
 export function readErrorBody(body: unknown): { code: string; message: string } | undefined {
   const error = isObject(body) ? body.error : undefined
-  return isObject(error) && typeof error.code === 'string' && typeof error.message === 'string' ? { code: error.code, message: error.message } : undefined
+  return isObject(error) && typeof error.code === 'string' && typeof error.message === 'string' ? (error as { code: string; message: string }) : undefined
 }
