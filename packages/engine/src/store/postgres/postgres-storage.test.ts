@@ -277,7 +277,9 @@ describe.skipIf(available !== true)('PostgreSQL store mechanics', () => {
     const pid = (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid
     return { pool, storage: new PostgresStorage(pool, db.url), client: clients[0]!, pid }
   }
-  const backendState = async (pid: number) => (await admin.query<{ state: string }>('SELECT state FROM pg_stat_activity WHERE pid = $1', [pid])).rows[0]?.state
+  /** A backend's state and the last statement it started; undefined once the backend is gone. */
+  const backendState = async (pid: number) =>
+    (await admin.query<{ state: string; query: string }>('SELECT state, query FROM pg_stat_activity WHERE pid = $1', [pid])).rows[0]
   /** Terminates a backend and waits until it is gone: its last report (57P01) has been sent. */
   async function terminate(pid: number): Promise<void> {
     await admin.query('SELECT pg_terminate_backend($1)', [pid])
@@ -308,7 +310,11 @@ describe.skipIf(available !== true)('PostgreSQL store mechanics', () => {
       const seen = await unheard(async () => {
         socket.pause()
         const ping = storage.ping()
-        await until(async () => (await backendState(pid)) === 'idle')
+        // Its answer is sent (idle after its own statement), and waits unread in the socket.
+        await until(async () => {
+          const backend = await backendState(pid)
+          return backend?.state === 'idle' && backend.query === 'SELECT 1'
+        })
         await terminate(pid)
         // Waits for the only connection: the ping's answer hands it over, and the 57P01 right
         // behind that answer, read in the same chunk, comes before the transaction's own listener.
